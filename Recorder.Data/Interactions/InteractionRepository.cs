@@ -1,0 +1,240 @@
+using Dapper;
+using Npgsql;
+using Recorder.Data.Resilience;
+
+namespace Recorder.Data.Interactions;
+
+/// <summary>Interactions, their run leases and the hub connections attached to them.</summary>
+public sealed class InteractionRepository(NpgsqlDataSource dataSource)
+{
+    private const string Columns = """
+        interaction_id, user_id, create_time, update_time, description, agent, mode, recorder_root_dir,
+        file_list, status, message, current_step, is_deleted, call_method, recorder_dir, last_seq
+        """;
+
+    private const string InsertSql = $"""
+        INSERT INTO interactions (interaction_id, user_id, description, agent, mode, recorder_root_dir, file_list,
+                                  status, message, current_step, call_method, recorder_dir)
+        VALUES (@InteractionId, @UserId, @Description, @Agent, @Mode, @RecorderRootDir, '[]',
+                @Status, @Message, @CurrentStep, @CallMethod, @RecorderDir)
+        ON CONFLICT (interaction_id) DO NOTHING
+        RETURNING {Columns}
+        """;
+
+    /// <summary>Inserts the interaction; null when one with that id already exists.</summary>
+    public Task<InteractionRow?> CreateAsync(InteractionRow interaction, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.QuerySingleOrDefaultAsync<InteractionRow>(
+                new CommandDefinition(InsertSql, interaction, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string FindSql = $"SELECT {Columns} FROM interactions WHERE interaction_id = @interactionId";
+
+    public Task<InteractionRow?> FindAsync(string interactionId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.QuerySingleOrDefaultAsync<InteractionRow>(
+                new CommandDefinition(FindSql, new { interactionId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string HasActiveSql = """
+        SELECT EXISTS (
+            SELECT 1 FROM interactions
+            WHERE user_id = @userId AND status IN ('waiting', 'running') AND NOT is_deleted
+              AND interaction_id <> @exceptInteractionId)
+        """;
+
+    /// <summary>Whether the user has a waiting or running interaction other than <paramref name="exceptInteractionId"/>.</summary>
+    public Task<bool> HasActiveAsync(string userId, string exceptInteractionId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.ExecuteScalarAsync<bool>(
+                new CommandDefinition(HasActiveSql, new { userId, exceptInteractionId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string RequestRunSql = """
+        UPDATE interactions SET run_requested = true, update_time = now()
+        WHERE interaction_id = @interactionId AND NOT run_requested AND status = 'waiting'
+        """;
+
+    /// <summary>Marks the run as wanted; false when it already was (or the interaction is over).</summary>
+    public Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.ExecuteAsync(
+                new CommandDefinition(RequestRunSql, new { interactionId }, cancellationToken: ct)) == 1;
+        }, cancellationToken).AsTask();
+
+    private const string ClaimRunsSql = """
+        UPDATE interactions i SET run_owner = @owner, run_lease_until = now() + @lease
+        FROM (
+            SELECT interaction_id FROM interactions
+            WHERE run_requested AND status IN ('waiting', 'running') AND NOT is_deleted
+              AND (run_owner IS NULL OR run_lease_until < now())
+              AND (@onlyId::text IS NULL OR interaction_id = @onlyId)
+            ORDER BY update_time
+            LIMIT @max
+            FOR UPDATE SKIP LOCKED) c
+        WHERE i.interaction_id = c.interaction_id
+        RETURNING i.interaction_id, i.user_id, i.recorder_dir, i.recorder_root_dir, i.last_seq
+        """;
+
+    /// <summary>
+    /// Takes the lease of up to <paramref name="max"/> requested runs that nobody holds (never started, or
+    /// whose owner stopped renewing); <paramref name="onlyId"/> restricts the claim to one interaction.
+    /// </summary>
+    public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, string? onlyId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<IReadOnlyList<RunClaim>>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<RunClaim>(
+                new CommandDefinition(ClaimRunsSql, new { owner, lease, max, onlyId }, cancellationToken: ct));
+            return rows.AsList();
+        }, cancellationToken).AsTask();
+
+    private const string RenewSql = """
+        UPDATE interactions SET run_lease_until = now() + @lease
+        WHERE interaction_id = ANY(@ids) AND run_owner = @owner AND status IN ('waiting', 'running')
+        RETURNING interaction_id
+        """;
+
+    /// <summary>Extends the leases this owner still holds; returns the ids it still owns.</summary>
+    public Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, TimeSpan lease, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<IReadOnlyList<string>>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<string>(
+                new CommandDefinition(RenewSql, new { owner, ids = ids.ToArray(), lease }, cancellationToken: ct));
+            return rows.AsList();
+        }, cancellationToken).AsTask();
+
+    private const string ReleaseSql = """
+        UPDATE interactions SET run_owner = NULL, run_lease_until = NULL
+        WHERE interaction_id = @interactionId AND run_owner = @owner
+        """;
+
+    /// <summary>Gives the lease back (on shutdown) so that another instance can continue at once.</summary>
+    public Task ReleaseRunAsync(string owner, string interactionId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(ReleaseSql, new { owner, interactionId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string CloseSql = """
+        UPDATE interactions SET status = 'closed', message = 'closed', update_time = now(),
+                                run_owner = NULL, run_lease_until = NULL
+        WHERE interaction_id = @interactionId AND status IN ('waiting', 'running')
+        """;
+
+    /// <summary>Marks a waiting or running interaction closed; from then on no raw can be written for it.</summary>
+    public Task<bool> CloseAsync(string interactionId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.ExecuteAsync(
+                new CommandDefinition(CloseSql, new { interactionId }, cancellationToken: ct)) == 1;
+        }, cancellationToken).AsTask();
+
+    private const string AttachSql = """
+        WITH c AS (
+            INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
+            VALUES (@connectionId, @interactionId, @instanceId)
+            ON CONFLICT (connection_id) DO NOTHING)
+        UPDATE interactions SET detached_since = NULL WHERE interaction_id = @interactionId
+        """;
+
+    public Task AttachConnectionAsync(string connectionId, string interactionId, string instanceId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(
+                AttachSql, new { connectionId, interactionId, instanceId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string DetachSql = """
+        WITH gone AS (
+            DELETE FROM hub_connections WHERE connection_id = @connectionId RETURNING interaction_id)
+        UPDATE interactions i SET detached_since = now()
+        FROM gone
+        WHERE i.interaction_id = gone.interaction_id AND i.detached_since IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM hub_connections h
+              WHERE h.interaction_id = gone.interaction_id AND h.connection_id <> @connectionId)
+        """;
+
+    /// <summary>Forgets the connection; when it was the interaction's last, the disconnect grace starts.</summary>
+    public Task DetachConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(DetachSql, new { connectionId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string HeartbeatSql = """
+        INSERT INTO hub_instances (instance_id) VALUES (@instanceId)
+        ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now()
+        """;
+
+    /// <summary>Tells the other instances this one is alive (its connections count as live).</summary>
+    public Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(HeartbeatSql, new { instanceId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string RemoveInstanceSql = """
+        WITH gone AS (
+            DELETE FROM hub_connections WHERE instance_id = @instanceId RETURNING interaction_id),
+        i AS (DELETE FROM hub_instances WHERE instance_id = @instanceId)
+        UPDATE interactions SET detached_since = now()
+        WHERE interaction_id IN (SELECT interaction_id FROM gone) AND detached_since IS NULL
+        """;
+
+    /// <summary>Removes this instance and its connections (on a clean shutdown).</summary>
+    public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(RemoveInstanceSql, new { instanceId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string AbandonedSql = """
+        SELECT i.interaction_id FROM interactions i
+        WHERE i.status IN ('waiting', 'running') AND NOT i.is_deleted
+          AND COALESCE(i.detached_since, i.update_time) < now() - @grace
+          AND NOT EXISTS (
+              SELECT 1 FROM hub_connections h JOIN hub_instances n USING (instance_id)
+              WHERE h.interaction_id = i.interaction_id AND n.heartbeat_at > now() - @instanceTimeout)
+        LIMIT 500
+        """;
+
+    /// <summary>
+    /// Waiting or running interactions that have had no live connection for longer than <paramref name="grace"/>
+    /// (a connection is live while its instance's heartbeat is younger than <paramref name="instanceTimeout"/>).
+    /// </summary>
+    public Task<IReadOnlyList<string>> ListAbandonedAsync(TimeSpan grace, TimeSpan instanceTimeout, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<IReadOnlyList<string>>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<string>(
+                new CommandDefinition(AbandonedSql, new { grace, instanceTimeout }, cancellationToken: ct));
+            return rows.AsList();
+        }, cancellationToken).AsTask();
+}
+
+/// <summary>A run this instance now holds the lease of.</summary>
+public sealed class RunClaim
+{
+    public required string InteractionId { get; init; }
+    public required string UserId { get; init; }
+    public string? RecorderDir { get; init; }
+    public string? RecorderRootDir { get; init; }
+    public long LastSeq { get; init; }
+}

@@ -1,0 +1,23 @@
+using System.Text.Json.Nodes;
+
+namespace Recorder.Data.Interactions;
+
+public sealed class InteractionRow
+{
+    public required string InteractionId { get; init; }
+    public required string UserId { get; init; }
+    public DateTime CreateTime { get; init; }
+    public DateTime UpdateTime { get; init; }
+    public string Description { get; init; } = "";
+    public string Agent { get; init; } = "";
+    public string Mode { get; init; } = "";
+    public string? RecorderRootDir { get; init; }
+    public JsonNode? FileList { get; init; }
+    public required string Status { get; init; }
+    public string? Message { get; init; }
+    public string? CurrentStep { get; init; }
+    public bool IsDeleted { get; init; }
+    public string CallMethod { get; init; } = "";
+    public string? RecorderDir { get; init; }
+    public long LastSeq { get; init; }
+}

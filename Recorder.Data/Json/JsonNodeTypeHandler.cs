@@ -1,0 +1,27 @@
+using System.Data;
+using System.Text.Json.Nodes;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Recorder.Data.Json;
+
+/// <summary>Maps jsonb columns to <see cref="JsonNode"/> and back.</summary>
+internal sealed class JsonNodeTypeHandler : SqlMapper.TypeHandler<JsonNode?>
+{
+    public override void SetValue(IDbDataParameter parameter, JsonNode? value)
+    {
+        parameter.Value = value is null ? DBNull.Value : value.ToJsonString();
+        if (parameter is NpgsqlParameter npgsql)
+        {
+            npgsql.NpgsqlDbType = NpgsqlDbType.Jsonb;
+        }
+    }
+
+    public override JsonNode? Parse(object value) => value switch
+    {
+        null or DBNull => null,
+        string text => JsonNode.Parse(text),
+        _ => throw new DataException($"Cannot read a jsonb value of type {value.GetType()}."),
+    };
+}

@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using Dapper;
+using Npgsql;
+using Recorder.Data.Resilience;
+
+namespace Recorder.Data.Recordings;
+
+public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
+{
+    private const string ListSql = """
+        SELECT id, record_id, current, node_id, node_type, data, create_time FROM running_record
+        WHERE record_id = @recordId AND NOT is_deleted
+        ORDER BY id
+        """;
+
+    /// <summary>The rows of one recording in the order they were recorded; empty when there is none.</summary>
+    public Task<IReadOnlyList<RunningRecordRow>> ListAsync(string recordId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<IReadOnlyList<RunningRecordRow>>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<Row>(new CommandDefinition(ListSql, new { recordId }, cancellationToken: ct));
+            return rows.Select(r => new RunningRecordRow(
+                r.Id, r.RecordId, r.Current, r.NodeId, r.NodeType, r.Data,
+                new DateTimeOffset(DateTime.SpecifyKind(r.CreateTime, DateTimeKind.Utc)))).ToList();
+        }, cancellationToken).AsTask();
+
+    private const string DeleteSql = "DELETE FROM running_record WHERE record_id = @recordId";
+
+    private const string InsertSql = """
+        INSERT INTO running_record (record_id, current, node_id, node_type, data, create_time, update_time)
+        SELECT @recordId, r.current, r.node_id, r.node_type, r.data::jsonb, r.create_time, r.create_time
+        FROM unnest(@currents, @nodeIds, @nodeTypes, @datas, @times) AS r(current, node_id, node_type, data, create_time)
+        """;
+
+    /// <summary>Stores a recording and its workspace files under <paramref name="recordId"/>, replacing any earlier import of that id.</summary>
+    public Task<int> ReplaceAsync(
+        string recordId,
+        IReadOnlyList<NewRunningRecord> rows,
+        IReadOnlyList<(string Name, byte[] Content)> files,
+        CancellationToken cancellationToken)
+    {
+        var names = files.Select(f => f.Name).ToArray();
+        var contents = files.Select(f => f.Content).ToArray();
+        var currents = rows.Select(r => r.Current).ToArray();
+        var nodeIds = rows.Select(r => r.NodeId).ToArray();
+        var nodeTypes = rows.Select(r => r.NodeType).ToArray();
+        var datas = rows.Select(r => r.Data?.ToJsonString()).ToArray();
+        var times = rows.Select(r => r.CreateTime.UtcDateTime).ToArray();
+        return DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { recordId }, transaction, cancellationToken: ct));
+            var inserted = await connection.ExecuteAsync(new CommandDefinition(
+                InsertSql, new { recordId, currents, nodeIds, nodeTypes, datas, times }, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(DeleteFilesSql, new { recordId }, transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(
+                InsertFilesSql, new { recordId, names, contents }, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            return inserted;
+        }, cancellationToken).AsTask();
+    }
+
+    private const string DeleteFilesSql = "DELETE FROM recording_files WHERE record_id = @recordId";
+
+    private const string InsertFilesSql = """
+        INSERT INTO recording_files (record_id, name, content)
+        SELECT @recordId, f.name, f.content FROM unnest(@names, @contents) AS f(name, content)
+        """;
+
+    private const string FilesSql = "SELECT name, content FROM recording_files WHERE record_id = @recordId ORDER BY name";
+
+    /// <summary>The workspace files stored with an imported recording.</summary>
+    public Task<IReadOnlyList<(string Name, byte[] Content)>> ListFilesAsync(string recordId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<IReadOnlyList<(string Name, byte[] Content)>>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<(string Name, byte[] Content)>(
+                new CommandDefinition(FilesSql, new { recordId }, cancellationToken: ct));
+            return rows.AsList();
+        }, cancellationToken).AsTask();
+
+    private const string SummarySql = """
+        SELECT record_id, count(*) AS rows, min(create_time) AS first_time, max(create_time) AS last_time
+        FROM running_record WHERE NOT is_deleted
+        GROUP BY record_id ORDER BY record_id
+        """;
+
+    public Task<IReadOnlyList<RecordingSummary>> ListRecordingsAsync(CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<IReadOnlyList<RecordingSummary>>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            var rows = await connection.QueryAsync<RecordingSummary>(new CommandDefinition(SummarySql, cancellationToken: ct));
+            return rows.AsList();
+        }, cancellationToken).AsTask();
+
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public required string RecordId { get; init; }
+        public string? Current { get; init; }
+        public string? NodeId { get; init; }
+        public required string NodeType { get; init; }
+        public JsonNode? Data { get; init; }
+        public DateTime CreateTime { get; init; }
+    }
+}
+
+/// <summary>A row to import into <c>running_record</c>.</summary>
+public sealed record NewRunningRecord(string? Current, string? NodeId, string NodeType, JsonNode? Data, DateTimeOffset CreateTime);

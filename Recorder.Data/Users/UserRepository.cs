@@ -1,0 +1,42 @@
+using Dapper;
+using Npgsql;
+using Recorder.Data.Resilience;
+
+namespace Recorder.Data.Users;
+
+public sealed class UserRepository(NpgsqlDataSource dataSource)
+{
+    private const string FindSql = """
+        SELECT user_id, email, name, token_hash, available, is_beta, deleted, create_time, update_time
+        FROM users WHERE user_id = @userId
+        """;
+
+    public Task<UserRow?> FindAsync(string userId, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.QuerySingleOrDefaultAsync<UserRow>(
+                new CommandDefinition(FindSql, new { userId }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
+    private const string UpsertSql = """
+        INSERT INTO users (user_id, email, name, token_hash, available, is_beta)
+        VALUES (@userId, @email, @name, @tokenHash, @available, @isBeta)
+        ON CONFLICT (user_id) DO UPDATE SET
+            token_hash = EXCLUDED.token_hash, email = EXCLUDED.email, name = EXCLUDED.name,
+            available = EXCLUDED.available, is_beta = EXCLUDED.is_beta, deleted = false, update_time = now()
+        RETURNING (xmax = 0) AS inserted
+        """;
+
+    /// <summary>Creates the user, or replaces the token and flags of an existing one. Returns true when created.</summary>
+    public Task<bool> UpsertAsync(string userId, string token, string email, string name, bool available, bool isBeta, CancellationToken cancellationToken)
+    {
+        var tokenHash = TokenHash.Compute(token);
+        return DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                UpsertSql, new { userId, email, name, tokenHash, available, isBeta }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+    }
+}

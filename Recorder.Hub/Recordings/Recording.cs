@@ -1,0 +1,17 @@
+namespace Recorder.Hub.Recordings;
+
+/// <summary>
+/// A recording ready to replay: the raws it produces in order (without the run's own first
+/// <c>running</c> raw and without the terminal <c>finished</c>/<c>failed</c> one, which the run writes),
+/// and the workspace files the original run left.
+/// </summary>
+public sealed record Recording(
+    string Name,
+    IReadOnlyList<Replay.ReplayStep> Steps,
+    IReadOnlyList<WorkspaceFile> Workspace);
+
+/// <summary>A file of a recording's workspace, by its path relative to the workspace folder ('/' separated).</summary>
+public sealed record WorkspaceFile(string Name, byte[] Content);
+
+/// <summary>A recording that cannot be read; the message names the file or row at fault.</summary>
+public sealed class RecordingFormatException(string message, Exception? inner = null) : Exception(message, inner);
