@@ -76,7 +76,6 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             SELECT interaction_id FROM interactions
             WHERE run_requested AND status IN ('waiting', 'running') AND NOT is_deleted
               AND (run_owner IS NULL OR run_lease_until < now())
-              AND (@onlyId::text IS NULL OR interaction_id = @onlyId)
             ORDER BY update_time
             LIMIT @max
             FOR UPDATE SKIP LOCKED) c
@@ -86,14 +85,14 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Takes the lease of up to <paramref name="max"/> requested runs that nobody holds (never started, or
-    /// whose owner stopped renewing); <paramref name="onlyId"/> restricts the claim to one interaction.
+    /// whose owner stopped renewing), oldest first.
     /// </summary>
-    public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, string? onlyId, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, CancellationToken cancellationToken) =>
         DbRetry.RunAsync<IReadOnlyList<RunClaim>>(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             var rows = await connection.QueryAsync<RunClaim>(
-                new CommandDefinition(ClaimRunsSql, new { owner, lease, max, onlyId }, cancellationToken: ct));
+                new CommandDefinition(ClaimRunsSql, new { owner, lease, max }, cancellationToken: ct));
             return rows.AsList();
         }, cancellationToken).AsTask();
 
@@ -145,7 +144,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         WITH c AS (
             INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
             VALUES (@connectionId, @interactionId, @instanceId)
-            ON CONFLICT (connection_id) DO NOTHING)
+            ON CONFLICT (connection_id, interaction_id) DO NOTHING)
         UPDATE interactions SET detached_since = NULL WHERE interaction_id = @interactionId
         """;
 
@@ -161,14 +160,13 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         WITH gone AS (
             DELETE FROM hub_connections WHERE connection_id = @connectionId RETURNING interaction_id)
         UPDATE interactions i SET detached_since = now()
-        FROM gone
-        WHERE i.interaction_id = gone.interaction_id AND i.detached_since IS NULL
+        WHERE i.interaction_id IN (SELECT interaction_id FROM gone) AND i.detached_since IS NULL
           AND NOT EXISTS (
               SELECT 1 FROM hub_connections h
-              WHERE h.interaction_id = gone.interaction_id AND h.connection_id <> @connectionId)
+              WHERE h.interaction_id = i.interaction_id AND h.connection_id <> @connectionId)
         """;
 
-    /// <summary>Forgets the connection; when it was the interaction's last, the disconnect grace starts.</summary>
+    /// <summary>Forgets the connection; for each interaction it was the last one of, the disconnect grace starts.</summary>
     public Task DetachConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
         DbRetry.RunAsync(async ct =>
         {

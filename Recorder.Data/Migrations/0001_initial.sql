@@ -114,10 +114,11 @@ CREATE TABLE hub_instances (
 );
 
 CREATE TABLE hub_connections (
-    connection_id  text PRIMARY KEY,
+    connection_id  text NOT NULL,
     interaction_id text NOT NULL REFERENCES interactions (interaction_id),
     instance_id    text NOT NULL,
-    connected_at   timestamptz NOT NULL DEFAULT now()
+    connected_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (connection_id, interaction_id)
 );
 
 CREATE INDEX hub_connections_interaction ON hub_connections (interaction_id);

@@ -3,12 +3,14 @@ namespace Recorder.Hub.Recordings;
 /// <summary>
 /// A recording ready to replay: the raws it produces in order (without the run's own first
 /// <c>running</c> raw and without the terminal <c>finished</c>/<c>failed</c> one, which the run writes),
-/// and the workspace files the original run left.
+/// and the workspace files the original run left. <paramref name="Failure"/> is set when the original run
+/// ended failed: the replay then ends with a <c>failed</c> raw carrying that message.
 /// </summary>
 public sealed record Recording(
     string Name,
     IReadOnlyList<Replay.ReplayStep> Steps,
-    IReadOnlyList<WorkspaceFile> Workspace);
+    IReadOnlyList<WorkspaceFile> Workspace,
+    string? Failure = null);
 
 /// <summary>A file of a recording's workspace, by its path relative to the workspace folder ('/' separated).</summary>
 public sealed record WorkspaceFile(string Name, byte[] Content);

@@ -1,0 +1,77 @@
+using System.Threading.Channels;
+using Recorder.Client.Contracts;
+
+namespace Recorder.Client;
+
+/// <summary>
+/// Turns the envelopes of one interaction, as they arrive from live pushes and resumes (with duplicates and, around
+/// a reconnect, out of order), into the gap-free seq order: each seq once, 1, 2, 3, ..., ending after the terminal one.
+/// </summary>
+internal sealed class MessageSequencer
+{
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<long, RecorderEnvelope> _early = [];
+    private readonly Channel<RecorderEnvelope> _output = Channel.CreateUnbounded<RecorderEnvelope>(new UnboundedChannelOptions { SingleReader = true });
+    private long _lastSeq;
+    private bool _completed;
+
+    /// <summary>The highest seq delivered so far (every lower one was delivered too).</summary>
+    public long LastSeq
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastSeq;
+            }
+        }
+    }
+
+    public ChannelReader<RecorderEnvelope> Reader => _output.Reader;
+
+    /// <summary>Accepts one raw envelope (seq &gt; 0).</summary>
+    public void Accept(RecorderEnvelope envelope)
+    {
+        lock (_gate)
+        {
+            if (_completed || envelope.Seq <= _lastSeq)
+            {
+                return;
+            }
+
+            if (envelope.Seq != _lastSeq + 1)
+            {
+                _early.TryAdd(envelope.Seq, envelope);
+                return;
+            }
+
+            Deliver(envelope);
+            while (!_completed && _early.Remove(_lastSeq + 1, out var next))
+            {
+                Deliver(next);
+            }
+        }
+    }
+
+    /// <summary>Ends the stream with an error (the connection is gone for good).</summary>
+    public void Fail(Exception exception)
+    {
+        lock (_gate)
+        {
+            _completed = true;
+            _output.Writer.TryComplete(exception);
+        }
+    }
+
+    private void Deliver(RecorderEnvelope envelope)
+    {
+        _lastSeq = envelope.Seq;
+        _output.Writer.TryWrite(envelope);
+        if (envelope.IsTerminal)
+        {
+            _completed = true;
+            _early.Clear();
+            _output.Writer.TryComplete();
+        }
+    }
+}

@@ -1,0 +1,223 @@
+using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Polly.Retry;
+using Recorder.Client.Contracts;
+
+namespace Recorder.Client;
+
+/// <summary>
+/// The typed client of the Recorder hub. <see cref="ReadMessagesAsync"/> yields every raw of the interaction exactly
+/// once, in seq order, across reconnects (the client reconnects on its own, then resumes from the last seq it has),
+/// and completes after the <c>finished</c> or <c>failed</c> raw.
+/// </summary>
+public sealed class RecorderClient : IAsyncDisposable
+{
+    private readonly HubConnection _connection;
+    private readonly MessageSequencer _sequencer = new();
+    private readonly RecorderClientOptions _options;
+    private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
+    private int _pongs;
+
+    private RecorderClient(RecorderClientOptions options)
+    {
+        _options = options;
+        InteractionId = options.ClientId ?? Guid.NewGuid().ToString("N");
+        _connection = new HubConnectionBuilder()
+            .WithUrl(ConnectUrl(options, InteractionId), http =>
+            {
+                if (options.UseHeaders)
+                {
+                    http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.UserIdKey)] = options.UserId;
+                    http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.TokenKey)] = options.Token;
+                    http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.RecorderDirKey)] = options.RecorderDir;
+                    http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.ClientIdKey)] = InteractionId;
+                }
+
+                options.ConfigureHttpConnection?.Invoke(http);
+            })
+            .AddJsonProtocol(json => RecorderProtocol.Configure(json.PayloadSerializerOptions))
+            .WithAutomaticReconnect(new ReconnectPolicy(options.ReconnectWindow))
+            .Build();
+
+        _connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), OnMessage);
+        _connection.On(nameof(IRecorderClient.Pong), () => Interlocked.Increment(ref _pongs));
+        _connection.Reconnecting += _ =>
+        {
+            _greeting = NewGreeting();
+            return Task.CompletedTask;
+        };
+        _connection.Reconnected += _ => ResumeAfterReconnectAsync();
+        _connection.Closed += error =>
+        {
+            _sequencer.Fail(new RecorderConnectionLostException(error));
+            _greeting.TrySetException(new RecorderConnectionLostException(error));
+            return Task.CompletedTask;
+        };
+    }
+
+    /// <summary>The interaction this client replays.</summary>
+    public string InteractionId { get; }
+
+    /// <summary>The server's <c>connect</c> message (data = the interaction).</summary>
+    public RecorderEnvelope Connected { get; private set; } = null!;
+
+    /// <summary>The highest seq <see cref="ReadMessagesAsync"/> has handed out (every lower one too).</summary>
+    public long LastSeq => _sequencer.LastSeq;
+
+    /// <summary>The number of <c>Pong</c> messages received.</summary>
+    public int Pongs => Volatile.Read(ref _pongs);
+
+    /// <summary>The state of the underlying SignalR connection.</summary>
+    public HubConnectionState State => _connection.State;
+
+    /// <summary>
+    /// Connects (retrying transient failures), waits for the server's <c>connect</c> message and asks for every raw
+    /// already written. Throws <see cref="RecorderConnectionRefusedException"/> when the server refuses.
+    /// </summary>
+    public static async Task<RecorderClient> ConnectAsync(RecorderClientOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new RecorderClient(options);
+        try
+        {
+            await client.StartAsync(cancellationToken);
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the interaction's run; calling it again is harmless.</summary>
+    public Task StartRecorderAsync(CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.StartRecorder), cancellationToken);
+
+    /// <summary>Asks the server for a <c>Pong</c>.</summary>
+    public Task PingAsync(CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.Ping), cancellationToken);
+
+    /// <summary>Asks the server for every raw after <paramref name="afterSeq"/> (the client does this itself after a reconnect).</summary>
+    public Task ResumeAsync(long afterSeq, CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.Resume), InteractionId, afterSeq, cancellationToken);
+
+    /// <summary>Every raw of the interaction once, in seq order; completes after the <c>finished</c> or <c>failed</c> raw.</summary>
+    public async IAsyncEnumerable<RecorderEnvelope> ReadMessagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (await _sequencer.Reader.WaitToReadAsync(cancellationToken))
+        {
+            while (_sequencer.Reader.TryRead(out var envelope))
+            {
+                yield return envelope;
+            }
+        }
+    }
+
+    /// <summary>Closes the connection (the server closes the interaction after its grace period unless another client attaches).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+    }
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var retry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<WebSocketException>().Handle<TimeoutException>(),
+                MaxRetryAttempts = Math.Max(0, _options.ConnectAttempts - 1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(200),
+            })
+            .Build();
+
+        var greeting = await retry.ExecuteAsync(async ct =>
+        {
+            _greeting = NewGreeting();
+            await _connection.StartAsync(ct);
+            try
+            {
+                return await _greeting.Task.WaitAsync(_options.ConnectTimeout, ct);
+            }
+            catch (TimeoutException)
+            {
+                await _connection.StopAsync(CancellationToken.None);
+                throw;
+            }
+        }, cancellationToken);
+
+        Connected = greeting;
+        await ResumeAsync(_sequencer.LastSeq, cancellationToken);
+    }
+
+    private async Task ResumeAfterReconnectAsync()
+    {
+        try
+        {
+            await _greeting.Task.WaitAsync(_options.ConnectTimeout);
+            await ResumeAsync(_sequencer.LastSeq, CancellationToken.None);
+        }
+        catch (RecorderConnectionRefusedException exception)
+        {
+            _sequencer.Fail(exception);
+            await _connection.StopAsync();
+        }
+        catch (Exception) when (_connection.State != HubConnectionState.Connected)
+        {
+            // Lost again: the next Reconnected resumes.
+        }
+    }
+
+    private void OnMessage(RecorderEnvelope envelope)
+    {
+        if (envelope.Seq > 0)
+        {
+            _sequencer.Accept(envelope);
+        }
+        else if (envelope.Success)
+        {
+            _greeting.TrySetResult(envelope);
+        }
+        else
+        {
+            _greeting.TrySetException(new RecorderConnectionRefusedException(envelope.Message ?? "refused"));
+        }
+    }
+
+    private static TaskCompletionSource<RecorderEnvelope> NewGreeting() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static Uri ConnectUrl(RecorderClientOptions options, string clientId)
+    {
+        if (options.UseHeaders)
+        {
+            return options.HubUrl;
+        }
+
+        var query = string.Join('&',
+            $"{RecorderProtocol.UserIdKey}={Uri.EscapeDataString(options.UserId)}",
+            $"{RecorderProtocol.TokenKey}={Uri.EscapeDataString(options.Token)}",
+            $"{RecorderProtocol.RecorderDirKey}={Uri.EscapeDataString(options.RecorderDir)}",
+            $"{RecorderProtocol.ClientIdKey}={Uri.EscapeDataString(clientId)}");
+        var builder = new UriBuilder(options.HubUrl);
+        builder.Query = string.IsNullOrEmpty(builder.Query) ? query : builder.Query.TrimStart('?') + "&" + query;
+        return builder.Uri;
+    }
+
+    /// <summary>Reconnect at once, then with a growing delay (at most 5 s), until the window has passed.</summary>
+    private sealed class ReconnectPolicy(TimeSpan window) : IRetryPolicy
+    {
+        public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
+            retryContext.ElapsedTime >= window
+                ? null
+                : TimeSpan.FromMilliseconds(Math.Min(5000, retryContext.PreviousRetryCount == 0 ? 0 : 250 * Math.Pow(2, retryContext.PreviousRetryCount - 1)));
+    }
+}
+
+/// <summary>The connection to the hub is gone for good (reconnecting gave up, or the client was disposed).</summary>
+public sealed class RecorderConnectionLostException(Exception? inner)
+    : Exception("The connection to the Recorder hub was lost" + (inner is null ? "." : ": " + inner.Message), inner);

@@ -1,0 +1,70 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Recorder.Data.Users;
+
+namespace Recorder.Hub.Auth;
+
+/// <summary>
+/// Authenticates a connect request by <c>user_id</c> and <c>token</c>. A refusal keeps the original's wording;
+/// the hub reads it back with <see cref="FailureOf"/> and sends it as a <c>failed</c> envelope.
+/// </summary>
+public sealed partial class RecorderAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory loggerFactory,
+    UrlEncoder encoder,
+    UserRepository users)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
+{
+    public const string SchemeName = "RecorderToken";
+    public const string UserNotExist = "user is not exist!";
+    public const string UserNotAvailable = "user is not available!";
+    private const string FailureKey = "Recorder.AuthFailure";
+
+    /// <summary>Why the request was not authenticated, in the words the client is told.</summary>
+    public static string FailureOf(HttpContext? context) =>
+        context?.Items[FailureKey] as string ?? UserNotExist;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var parameters = ConnectParameters.From(Request);
+        var failure = await CheckAsync(parameters, Context.RequestAborted);
+        if (failure is not null)
+        {
+            Context.Items[FailureKey] = failure;
+            Log.Refused(Logger, parameters.UserId ?? "(none)", failure);
+            return AuthenticateResult.Fail(failure);
+        }
+
+        var identity = new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, parameters.UserId!)], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    private async Task<string?> CheckAsync(ConnectParameters parameters, CancellationToken cancellationToken)
+    {
+        if (parameters.UserId is null || parameters.UserId.Length > 256)
+        {
+            return UserNotExist;
+        }
+
+        var user = await users.FindAsync(parameters.UserId, cancellationToken);
+        if (user is null || user.Deleted)
+        {
+            return UserNotExist;
+        }
+
+        if (parameters.Token is null || !TokenHash.Matches(parameters.Token, user.TokenHash) || !user.Available || !user.IsBeta)
+        {
+            return UserNotAvailable;
+        }
+
+        return null;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Refused user {UserId}: {Reason}")]
+        public static partial void Refused(ILogger logger, string userId, string reason);
+    }
+}

@@ -1,0 +1,156 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+using Recorder.Data.Migrations;
+using Recorder.Data.Recordings;
+using Recorder.Data.Users;
+using Recorder.Hub.Data;
+using Recorder.Hub.Recordings.XAgent;
+
+namespace Recorder.Hub.Cli;
+
+/// <summary>
+/// The administration verbs of the hub executable. They read the same configuration as the server
+/// (appsettings, environment variables with <c>__</c>, command-line <c>--Key=value</c>).
+/// </summary>
+public static class RecorderCli
+{
+    private static readonly string[] Verbs = ["migrate", "users", "recordings"];
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Recorder hub administration. Without a verb, the hub server starts.")
+        {
+            MigrateCommand(),
+            UsersCommand(),
+            RecordingsCommand(),
+        };
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Command MigrateCommand()
+    {
+        var command = new Command("migrate", "Apply the database migrations.");
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var services = BuildServices(parse.UnmatchedTokens);
+            var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            await DatabaseMigrator.MigrateAsync(options.Recorder!, services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct);
+            Console.WriteLine("database is up to date");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command UsersCommand()
+    {
+        var userId = new Argument<string>("user_id") { Description = "The user's id." };
+        var token = new Option<string>("--token") { Description = "The user's token (stored hashed).", Required = true };
+        var email = new Option<string>("--email") { Description = "The user's e-mail.", DefaultValueFactory = _ => "" };
+        var name = new Option<string>("--name") { Description = "The user's name.", DefaultValueFactory = _ => "" };
+        var unavailable = new Option<bool>("--unavailable") { Description = "Create the user disabled (connections are refused)." };
+        var add = new Command("add", "Create a user, or replace the token of an existing one.") { userId, token, email, name, unavailable };
+        add.SetAction(async (parse, ct) =>
+        {
+            var id = parse.GetValue(userId)!;
+            var secret = parse.GetValue(token)!;
+            if (id.Length is 0 or > 256 || secret.Length is 0 or > 1024)
+            {
+                Console.Error.WriteLine("user_id must be 1 to 256 characters and the token 1 to 1024 characters.");
+                return 2;
+            }
+
+            await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
+            var created = await services.GetRequiredService<UserRepository>().UpsertAsync(
+                id, secret, parse.GetValue(email) ?? "", parse.GetValue(name) ?? "", !parse.GetValue(unavailable), isBeta: true, ct);
+            Console.WriteLine(created ? $"user {id} created" : $"user {id} updated");
+            return 0;
+        });
+        add.TreatUnmatchedTokensAsErrors = false;
+        return new Command("users", "Manage users.") { add };
+    }
+
+    private static Command RecordingsCommand()
+    {
+        var folder = new Argument<DirectoryInfo>("folder") { Description = "A recording in XAgent's disk format." };
+        var recordId = new Option<string?>("--record-id") { Description = "The record_id to store it under (default: the folder name)." };
+        var import = new Command("import", "Import a recording folder into running_record; prints its record_id.") { folder, recordId };
+        import.SetAction(async (parse, ct) =>
+        {
+            var directory = parse.GetValue(folder)!;
+            var id = parse.GetValue(recordId) ?? directory.Name;
+            var error = Recordings.RecorderDir.Validate(id);
+            if (error is not null)
+            {
+                Console.Error.WriteLine($"record_id '{id}': {error}");
+                return 2;
+            }
+
+            XAgentRecording recording;
+            try
+            {
+                recording = await XAgentDiskReader.ReadAsync(directory.FullName, ct);
+                XAgentReplayMapper.Map(recording); // refuse what could not be replayed
+            }
+            catch (Recordings.RecordingFormatException exception)
+            {
+                Console.Error.WriteLine($"cannot import {directory.FullName}: {exception.Message}");
+                return 1;
+            }
+
+            await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
+            var rows = XAgentRunningRecords.ToRows(recording);
+            await services.GetRequiredService<RunningRecordRepository>().ReplaceAsync(
+                id, rows, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), ct);
+            Console.Error.WriteLine($"imported {rows.Count} records and {recording.Workspace.Count} workspace files");
+            Console.WriteLine(id);
+            return 0;
+        });
+        import.TreatUnmatchedTokensAsErrors = false;
+
+        var list = new Command("list", "List the recordings imported into running_record.");
+        list.SetAction(async (parse, ct) =>
+        {
+            await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
+            foreach (var recording in await services.GetRequiredService<RunningRecordRepository>().ListRecordingsAsync(ct))
+            {
+                Console.WriteLine($"{recording.RecordId}\t{recording.Rows} records\t{recording.FirstTime:yyyy-MM-dd HH:mm:ss}Z");
+            }
+
+            return 0;
+        });
+        list.TreatUnmatchedTokensAsErrors = false;
+        return new Command("recordings", "Manage recordings.") { import, list };
+    }
+
+    private static async Task<ServiceProvider> MigratedServicesAsync(IReadOnlyList<string> configArgs, CancellationToken cancellationToken)
+    {
+        var services = BuildServices(configArgs);
+        var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        await DatabaseMigrator.MigrateAsync(options.Recorder!, services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), cancellationToken);
+        return services;
+    }
+
+    /// <summary>The data services with the server's configuration sources; fails with a clear message when the connection string is missing.</summary>
+    private static ServiceProvider BuildServices(IReadOnlyList<string> configArgs)
+    {
+        var builder = Host.CreateApplicationBuilder([.. configArgs]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning);
+        builder.AddRecorderData();
+        var services = builder.Services.BuildServiceProvider();
+        try
+        {
+            _ = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+        }
+        catch (OptionsValidationException exception)
+        {
+            services.Dispose();
+            throw new InvalidOperationException(string.Join(Environment.NewLine, exception.Failures), exception);
+        }
+
+        return services;
+    }
+}

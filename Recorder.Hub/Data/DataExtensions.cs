@@ -1,0 +1,52 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Recorder.Data;
+using Recorder.Data.Interactions;
+using Recorder.Data.Migrations;
+using Recorder.Data.Raws;
+using Recorder.Data.Recordings;
+using Recorder.Data.Users;
+using Recorder.Data.Workspace;
+
+namespace Recorder.Hub.Data;
+
+public sealed class DatabaseOptions
+{
+    [Required(ErrorMessage = "ConnectionStrings:Recorder is missing: set it to the PostgreSQL connection string (env var ConnectionStrings__Recorder).")]
+    public string? Recorder { get; set; }
+}
+
+public static class DataExtensions
+{
+    public static IHostApplicationBuilder AddRecorderData(this IHostApplicationBuilder builder)
+    {
+        RecorderDatabase.ConfigureDapper();
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration("ConnectionStrings")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        var connectionString = builder.Configuration.GetConnectionString("Recorder");
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            builder.Services.AddNpgsqlDataSource(connectionString);
+        }
+
+        builder.Services.AddSingleton<UserRepository>();
+        builder.Services.AddSingleton<InteractionRepository>();
+        builder.Services.AddSingleton<RawRepository>();
+        builder.Services.AddSingleton<RunningRecordRepository>();
+        builder.Services.AddSingleton<WorkspaceRepository>();
+        builder.Services.AddHostedService<MigrationService>();
+        return builder;
+    }
+
+    /// <summary>Runs first among the hosted services, so nothing touches the database before its schema is current.</summary>
+    private sealed class MigrationService(IOptions<DatabaseOptions> options, ILogger<MigrationService> logger) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) =>
+            DatabaseMigrator.MigrateAsync(options.Value.Recorder!, logger, cancellationToken);
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

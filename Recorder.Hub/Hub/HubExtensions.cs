@@ -1,0 +1,38 @@
+using Recorder.Client.Contracts;
+using StackExchange.Redis;
+
+namespace Recorder.Hub.Hub;
+
+public static class HubExtensions
+{
+    /// <summary>Largest message a client may send; hub calls are small, so anything bigger is refused.</summary>
+    public const long MaximumReceiveMessageSize = 32 * 1024;
+
+    public static IHostApplicationBuilder AddRecorderHub(this IHostApplicationBuilder builder)
+    {
+        var signalR = builder.Services
+            .AddSignalR(o =>
+            {
+                o.MaximumReceiveMessageSize = MaximumReceiveMessageSize;
+                o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            })
+            .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions));
+
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        if (!string.IsNullOrWhiteSpace(redis))
+        {
+            signalR.AddStackExchangeRedis(redis, o => o.Configuration.ChannelPrefix = RedisChannel.Literal("recorder"));
+        }
+
+        builder.Services.AddSingleton<InteractionSessions>();
+        builder.Services.AddSingleton<LocalConnections>();
+        builder.Services.AddHostedService<PongService>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRecorderHub(this IEndpointRouteBuilder app)
+    {
+        app.MapHub<RecorderHub>(RecorderProtocol.HubPath);
+        return app;
+    }
+}

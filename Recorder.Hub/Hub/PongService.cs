@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.SignalR;
+using Recorder.Client.Contracts;
+
+namespace Recorder.Hub.Hub;
+
+/// <summary>Sends <c>Pong</c> to every attached connection of this instance every 20 seconds, like the original.</summary>
+public sealed partial class PongService(
+    IHubContext<RecorderHub, IRecorderClient> hub,
+    LocalConnections local,
+    ILogger<PongService> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(20);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        while (await Ticks.NextAsync(timer, stoppingToken))
+        {
+            var ids = local.Snapshot();
+            if (ids.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await hub.Clients.Clients(ids).Pong().WaitAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.PongFailed(logger, exception, ids.Count);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Pong to {Count} connections failed")]
+        public static partial void PongFailed(ILogger logger, Exception exception, int count);
+    }
+}

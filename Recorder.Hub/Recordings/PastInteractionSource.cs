@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Recorder.Client.Contracts;
+using Recorder.Data.Interactions;
+using Recorder.Data.Raws;
+using Recorder.Data.Workspace;
+using Recorder.Hub.Replay;
+
+namespace Recorder.Hub.Recordings;
+
+/// <summary>Replays the raws of one of the user's own past interactions, named by its id.</summary>
+public sealed class PastInteractionSource(
+    InteractionRepository interactions,
+    RawRepository raws,
+    WorkspaceRepository workspace) : IRecordingSource
+{
+    private const int PageSize = 1000;
+
+    public async Task<Recording?> TryLoadAsync(string recorderDir, string userId, CancellationToken cancellationToken)
+    {
+        var past = await interactions.FindAsync(recorderDir, cancellationToken);
+        if (past is null || past.UserId != userId || past.IsDeleted)
+        {
+            return null;
+        }
+
+        var steps = new List<ReplayStep>();
+        string? failure = null;
+        long after = 0;
+        while (true)
+        {
+            var page = await raws.ListAfterAsync(past.InteractionId, after, PageSize, cancellationToken);
+            foreach (var raw in page)
+            {
+                switch (raw.Status)
+                {
+                    case RecorderStatus.Running or RecorderStatus.Finished:
+                        break;
+                    case RecorderStatus.Failed:
+                        failure = raw.Data is JsonValue value && value.TryGetValue(out string? text) ? text : raw.Data?.ToJsonString();
+                        break;
+                    default:
+                        steps.Add(new ReplayStep(raw.Status, raw.Data?.DeepClone(), raw.Current, raw.IncludePictures,
+                            new DateTimeOffset(DateTime.SpecifyKind(raw.CreateTime, DateTimeKind.Utc))));
+                        break;
+                }
+            }
+
+            if (page.Count < PageSize)
+            {
+                break;
+            }
+
+            after = page[^1].Seq;
+        }
+
+        var files = await workspace.ReadAllAsync(past.InteractionId, cancellationToken);
+        return new Recording(past.InteractionId, steps, files.Select(f => new WorkspaceFile(f.Name, f.Content)).ToList(), failure);
+    }
+}

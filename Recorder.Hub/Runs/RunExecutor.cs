@@ -1,0 +1,150 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Recorder.Client.Contracts;
+using Recorder.Data.Interactions;
+using Recorder.Data.Raws;
+using Recorder.Data.Workspace;
+using Recorder.Hub.Recordings;
+using Recorder.Hub.Replay;
+
+namespace Recorder.Hub.Runs;
+
+/// <summary>
+/// Executes one run: the first <c>running</c> raw, the recording's steps at the configured pace, and exactly one
+/// <c>finished</c> or <c>failed</c> raw. A run taken over from another instance continues after the last raw written
+/// (a replay is deterministic). Every raw is fenced by the run's lease: once the interaction is closed or another
+/// instance owns the run, nothing more is written.
+/// </summary>
+public sealed partial class RunExecutor(
+    RecordingResolver recordings,
+    RawRepository raws,
+    WorkspaceRepository workspace,
+    InstanceIdentity instance,
+    IOptionsMonitor<ReplayOptions> replayOptions,
+    ILogger<RunExecutor> logger)
+{
+    public async Task RunAsync(RunClaim claim, CancellationToken cancellationToken)
+    {
+        var writer = new Writer(raws, claim.InteractionId, instance.Id, claim.LastSeq);
+        try
+        {
+            if (writer.LastSeq == 0)
+            {
+                await writer.AppendAsync(RecorderStatus.Running, null, null, false, isHuman: true,
+                    RecorderStatus.Running, "running...", cancellationToken);
+            }
+
+            var recording = await recordings.LoadAsync(claim.RecorderDir ?? "", claim.UserId, cancellationToken);
+            await workspace.AddAsync(claim.InteractionId, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), cancellationToken);
+
+            // seq 1 is the run's own `running` raw; step i of the recording is seq i + 2.
+            var done = (int)Math.Clamp(writer.LastSeq - 1, 0, recording.Steps.Count);
+            if (done > 0)
+            {
+                Log.Continuing(logger, claim.InteractionId, done, recording.Steps.Count);
+            }
+
+            var previous = done > 0 ? recording.Steps[done - 1] : null;
+            foreach (var step in recording.Steps.Skip(done))
+            {
+                var delay = ReplayPacing.DelayBetween(previous, step, replayOptions.CurrentValue);
+                if (delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(delay, cancellationToken);
+                }
+
+                await writer.AppendAsync(step.Status, step.Data, step.Current, step.IncludePictures, isHuman: false,
+                    null, null, cancellationToken);
+                previous = step;
+            }
+
+            if (recording.Failure is { } failure)
+            {
+                await writer.AppendAsync(RecorderStatus.Failed, JsonValue.Create(failure), null, false, isHuman: false,
+                    RecorderStatus.Failed, failure, cancellationToken);
+            }
+            else
+            {
+                await writer.AppendAsync(RecorderStatus.Finished, new JsonArray(), null, false, isHuman: false,
+                    RecorderStatus.Finished, "finished", cancellationToken);
+            }
+
+            Log.Finished(logger, claim.InteractionId, writer.LastSeq);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.Cancelled(logger, claim.InteractionId, writer.LastSeq);
+        }
+        catch (RunStoppedException)
+        {
+            Log.Stopped(logger, claim.InteractionId, writer.LastSeq);
+        }
+        catch (Exception exception)
+        {
+            await FailAsync(writer, claim.InteractionId, exception, cancellationToken);
+        }
+    }
+
+    private async Task FailAsync(Writer writer, string interactionId, Exception exception, CancellationToken cancellationToken)
+    {
+        var reason = exception switch
+        {
+            RecordingNotFoundException or RecordingFormatException or RecorderDirException => exception.Message,
+            _ => $"the replay failed unexpectedly: {exception.Message}",
+        };
+        Log.Failed(logger, exception, interactionId, reason);
+        try
+        {
+            await writer.AppendAsync(RecorderStatus.Failed, JsonValue.Create(reason), null, false, isHuman: false,
+                RecorderStatus.Failed, reason, cancellationToken);
+        }
+        catch (Exception writeFailure) when (writeFailure is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The lease runs out and another instance (or this one) takes the run over from the last raw written.
+            Log.FailedRawNotWritten(logger, writeFailure, interactionId);
+        }
+    }
+
+    /// <summary>Appends the raws of one run with consecutive seqs.</summary>
+    private sealed class Writer(RawRepository raws, string interactionId, string owner, long lastSeq)
+    {
+        public long LastSeq { get; private set; } = lastSeq;
+
+        public async Task AppendAsync(string status, JsonNode? data, string? current, bool includePictures, bool isHuman,
+            string? interactionStatus, string? interactionMessage, CancellationToken cancellationToken)
+        {
+            var raw = new RawAppend(interactionId, LastSeq + 1, Guid.NewGuid().ToString("N"), status, current, data,
+                isHuman, includePictures, interactionStatus, interactionMessage);
+            if (await raws.AppendAsync(raw, owner, cancellationToken) != AppendOutcome.Written)
+            {
+                throw new RunStoppedException();
+            }
+
+            LastSeq = raw.Seq;
+        }
+    }
+
+    /// <summary>The interaction is over or another instance owns the run: stop without writing.</summary>
+    private sealed class RunStoppedException : Exception;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Run {InteractionId} finished after seq {Seq}")]
+        public static partial void Finished(ILogger logger, string interactionId, long seq);
+
+        [LoggerMessage(EventId = 2102, Level = LogLevel.Information, Message = "Run {InteractionId} cancelled after seq {Seq}")]
+        public static partial void Cancelled(ILogger logger, string interactionId, long seq);
+
+        [LoggerMessage(EventId = 2103, Level = LogLevel.Information, Message = "Run {InteractionId} stopped after seq {Seq}: the interaction is over or its run moved to another instance")]
+        public static partial void Stopped(ILogger logger, string interactionId, long seq);
+
+        [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Run {InteractionId} failed: {Reason}")]
+        public static partial void Failed(ILogger logger, Exception exception, string interactionId, string reason);
+
+        [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "Run {InteractionId}: the failed raw could not be written")]
+        public static partial void FailedRawNotWritten(ILogger logger, Exception exception, string interactionId);
+
+        [LoggerMessage(EventId = 2106, Level = LogLevel.Information, Message = "Run {InteractionId} continues after step {Done} of {Total}")]
+        public static partial void Continuing(ILogger logger, string interactionId, int done, int total);
+    }
+}

@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using Recorder.Data.Interactions;
+
+namespace Recorder.Hub.Runs;
+
+/// <summary>
+/// Owns every run of this instance: claims requested runs (and runs whose owner died) under a lease in
+/// PostgreSQL, executes them with bounded concurrency and a CancellationToken each, renews their leases, and
+/// closes interactions whose last connection has been gone longer than the disconnect grace.
+/// </summary>
+public sealed partial class RunScheduler(
+    InteractionRepository interactions,
+    RunExecutor executor,
+    InstanceIdentity instance,
+    IOptions<RunOptions> options,
+    ILogger<RunScheduler> logger) : BackgroundService
+{
+    private readonly ConcurrentDictionary<string, ActiveRun> _runs = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly RunOptions _options = options.Value;
+    private DateTimeOffset _nextRenewal = DateTimeOffset.MinValue;
+
+    /// <summary>The runs this instance is executing now.</summary>
+    public int ActiveRuns => _runs.Count;
+
+    /// <summary>Starts the interaction's run (anywhere in the cluster); a second request is a no-op.</summary>
+    public async Task RequestAsync(string interactionId, CancellationToken cancellationToken)
+    {
+        if (await interactions.RequestRunAsync(interactionId, cancellationToken))
+        {
+            Log.Requested(logger, interactionId);
+            _wake.Writer.TryWrite(true);
+        }
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Before the server accepts connections: they are recorded against this instance.
+        await interactions.HeartbeatAsync(instance.Id, cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ClaimAsync(stoppingToken);
+                await HousekeepAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.LoopFailed(logger, exception);
+            }
+
+            try
+            {
+                using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                tick.CancelAfter(_options.PollInterval);
+                await _wake.Reader.ReadAsync(tick.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // the poll interval passed
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        var stopping = _runs.ToArray();
+        foreach (var (interactionId, _) in stopping)
+        {
+            await CancelAsync(interactionId);
+        }
+
+        await Task.WhenAll(stopping.Select(r => r.Value.Task)).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var (interactionId, _) in stopping)
+        {
+            await interactions.ReleaseRunAsync(instance.Id, interactionId, cancellationToken);
+        }
+
+        await interactions.RemoveInstanceAsync(instance.Id, cancellationToken);
+    }
+
+    private async Task ClaimAsync(CancellationToken stoppingToken)
+    {
+        var free = _options.MaxConcurrentRuns - _runs.Count;
+        if (free <= 0)
+        {
+            return;
+        }
+
+        var claims = await interactions.ClaimRunsAsync(instance.Id, _options.Lease, free, stoppingToken);
+        foreach (var claim in claims)
+        {
+            var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var run = new ActiveRun(cancellation);
+            if (!_runs.TryAdd(claim.InteractionId, run))
+            {
+                cancellation.Dispose();
+                continue;
+            }
+
+            Log.Claimed(logger, claim.InteractionId, claim.LastSeq);
+            run.Task = Task.Run(async () =>
+            {
+                try
+                {
+                    await executor.RunAsync(claim, cancellation.Token);
+                }
+                finally
+                {
+                    _runs.TryRemove(claim.InteractionId, out _);
+                    cancellation.Dispose();
+                    _wake.Writer.TryWrite(true);
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    private async Task HousekeepAsync(CancellationToken stoppingToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        if (now >= _nextRenewal)
+        {
+            _nextRenewal = now + _options.Lease / 3;
+            await interactions.HeartbeatAsync(instance.Id, stoppingToken);
+            var owned = _runs.Keys.ToList();
+            if (owned.Count > 0)
+            {
+                var kept = (await interactions.RenewLeasesAsync(instance.Id, owned, _options.Lease, stoppingToken)).ToHashSet(StringComparer.Ordinal);
+                foreach (var lost in owned.Where(id => !kept.Contains(id)))
+                {
+                    Log.LeaseLost(logger, lost);
+                    await CancelAsync(lost);
+                }
+            }
+        }
+
+        foreach (var abandoned in await interactions.ListAbandonedAsync(_options.DisconnectGrace, _options.Lease, stoppingToken))
+        {
+            if (await interactions.CloseAsync(abandoned, stoppingToken))
+            {
+                Log.Closed(logger, abandoned, _options.DisconnectGrace);
+            }
+
+            await CancelAsync(abandoned);
+        }
+    }
+
+    private async Task CancelAsync(string interactionId)
+    {
+        if (_runs.TryGetValue(interactionId, out var run))
+        {
+            try
+            {
+                await run.Cancellation.CancelAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // the run ended meanwhile
+            }
+        }
+    }
+
+    private sealed class ActiveRun(CancellationTokenSource cancellation)
+    {
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+        public Task Task { get; set; } = Task.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Run of {InteractionId} requested")]
+        public static partial void Requested(ILogger logger, string interactionId);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Run of {InteractionId} claimed (last seq {LastSeq})")]
+        public static partial void Claimed(ILogger logger, string interactionId, long lastSeq);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Run of {InteractionId} lost its lease; cancelling it here")]
+        public static partial void LeaseLost(ILogger logger, string interactionId);
+
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Interaction {InteractionId} closed: no connection for longer than {Grace}")]
+        public static partial void Closed(ILogger logger, string interactionId, TimeSpan grace);
+
+        [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Run scheduler pass failed; retrying at the next tick")]
+        public static partial void LoopFailed(ILogger logger, Exception exception);
+    }
+}
