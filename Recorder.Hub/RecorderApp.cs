@@ -1,0 +1,32 @@
+using Recorder.Hub.Auth;
+using Recorder.Hub.Data;
+using Recorder.Hub.Hub;
+using Recorder.Hub.Push;
+using Recorder.Hub.Replay;
+using Recorder.Hub.Runs;
+
+namespace Recorder.Hub;
+
+/// <summary>The hub server: each concern is one extension method in its feature folder.</summary>
+public static class RecorderApp
+{
+    /// <param name="args">Command-line arguments; <c>--Key=value</c> overrides configuration.</param>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddRecorderData();
+        builder.AddReplay();
+        builder.AddRuns();
+        builder.AddPush();
+        builder.AddRecorderAuth();
+        builder.AddRecorderHub();
+
+        var app = builder.Build();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.MapRecorderHub();
+        app.MapGet("/healthz", () => Results.Ok("ok"));
+        return app;
+    }
+}

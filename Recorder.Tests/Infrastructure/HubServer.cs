@@ -1,0 +1,130 @@
+using Dapper;
+using Microsoft.AspNetCore.Builder;
+using Recorder.Client;
+using Recorder.Client.Contracts;
+using Recorder.Data.Users;
+using Recorder.Hub;
+
+namespace Recorder.Tests.Infrastructure;
+
+/// <summary>
+/// One real hub on Kestrel at 127.0.0.1 with its own PostgreSQL database and its own copy of the fixture recordings.
+/// Derive to change settings; one instance per test class (<c>IClassFixture</c>).
+/// </summary>
+public class HubServer : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public TestDatabase Database { get; private set; } = null!;
+
+    public string RecordingsRoot { get; } = Path.Combine(Path.GetTempPath(), $"recorder-recordings-{Guid.NewGuid():N}");
+
+    public Uri BaseUrl { get; private set; } = null!;
+
+    public Uri HubUrl => new(BaseUrl, RecorderProtocol.HubPath);
+
+    public IServiceProvider Services => _app!.Services;
+
+    /// <summary>Configuration overrides (<c>Key</c> = value) on top of the test defaults.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TestEnvironment.Timeout);
+        Database = await TestDatabase.CreateAsync(timeout.Token);
+        CopyDirectory(TestEnvironment.FixtureRecordings, RecordingsRoot);
+        _app = await StartAsync(timeout.Token);
+        BaseUrl = new Uri(_app.Urls.First());
+    }
+
+    /// <summary>Starts another hub instance on the same database and recordings (for the multi-instance tests).</summary>
+    public async Task<WebApplication> StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["urls"] = "http://127.0.0.1:0",
+            ["ConnectionStrings:Recorder"] = Database.ConnectionString,
+            ["Recorder:RecordingsRoot"] = RecordingsRoot,
+            ["Recorder:Replay:Speed"] = "0",
+            ["Recorder:Runs:DisconnectGrace"] = "00:00:02",
+            ["Recorder:Runs:PollInterval"] = "00:00:00.200",
+            ["Recorder:Runs:Lease"] = "00:00:03",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+
+        var app = RecorderApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
+        await app.StartAsync(cancellationToken);
+        return app;
+    }
+
+    public async Task AddUserAsync(string userId, string token, bool available = true)
+    {
+        var users = new UserRepository(Database.DataSource);
+        await users.UpsertAsync(userId, token, "", userId, available, isBeta: true, CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+    }
+
+    /// <summary>A new user with a random id, for tests that must not share one (check_running).</summary>
+    public async Task<(string UserId, string Token)> NewUserAsync()
+    {
+        var userId = $"u{Guid.NewGuid():N}"[..12];
+        var token = Guid.NewGuid().ToString("N");
+        await AddUserAsync(userId, token);
+        return (userId, token);
+    }
+
+    public RecorderClientOptions ClientOptions(string userId, string token, string recorderDir, string? clientId = null, Uri? hubUrl = null) => new()
+    {
+        HubUrl = hubUrl ?? HubUrl,
+        UserId = userId,
+        Token = token,
+        RecorderDir = recorderDir,
+        ClientId = clientId,
+        ConnectAttempts = 1,
+    };
+
+    public Task<T> QueryScalarAsync<T>(string sql, object? args = null) =>
+        QueryScalarCoreAsync<T>(sql, args).WaitAsync(TestEnvironment.Timeout);
+
+    private async Task<T> QueryScalarCoreAsync<T>(string sql, object? args)
+    {
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<T>(sql, args) ?? throw new InvalidOperationException($"no value for {sql}");
+    }
+
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? args = null)
+    {
+        await using var connection = await Database.DataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, args).WaitAsync(TestEnvironment.Timeout)).AsList();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+            await _app.DisposeAsync();
+        }
+
+        await Database.DisposeAsync();
+        Directory.Delete(RecordingsRoot, recursive: true);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
+        }
+
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        }
+    }
+}
