@@ -125,11 +125,11 @@ public sealed class RecorderClient : IAsyncDisposable
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
-        var retry = new ResiliencePipelineBuilder()
+        var retry = _options.ConnectAttempts <= 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<WebSocketException>().Handle<TimeoutException>(),
-                MaxRetryAttempts = Math.Max(0, _options.ConnectAttempts - 1),
+                MaxRetryAttempts = _options.ConnectAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(200),

@@ -16,6 +16,7 @@ public sealed partial class RecorderHub(
     ILogger<RecorderHub> logger) : Hub<IRecorderClient>, IRecorderHub
 {
     private const string InteractionKey = "interaction_id";
+    private static readonly TimeSpan RefusalCloseDelay = TimeSpan.FromMilliseconds(500);
 
     public override async Task OnConnectedAsync()
     {
@@ -24,7 +25,7 @@ public sealed partial class RecorderHub(
         {
             Log.Refused(logger, Context.ConnectionId, outcome.Refusal!);
             await Clients.Caller.Message(EnvelopeFactory.Refused(outcome.Refusal!));
-            Context.Abort();
+            _ = CloseSoonAsync(Context);
             return;
         }
 
@@ -60,6 +61,16 @@ public sealed partial class RecorderHub(
         await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
         await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
         await sessions.SendBacklogAsync(Clients.Caller, interaction.InteractionId, afterSeq, Context.ConnectionAborted);
+    }
+
+    /// <summary>
+    /// Closes a refused connection. An immediate abort can cancel the transport's last write, losing the refusal;
+    /// the pause lets the refusal reach the client first (which usually closes on its own).
+    /// </summary>
+    private static async Task CloseSoonAsync(HubCallerContext context)
+    {
+        await Task.Delay(RefusalCloseDelay, context.ConnectionAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        context.Abort();
     }
 
     private string AttachedInteraction() =>

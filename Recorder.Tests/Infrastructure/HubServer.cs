@@ -28,7 +28,7 @@ public class HubServer : IAsyncLifetime
     /// <summary>Configuration overrides (<c>Key</c> = value) on top of the test defaults.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TestEnvironment.Timeout);
         Database = await TestDatabase.CreateAsync(timeout.Token);

@@ -1,0 +1,44 @@
+using Recorder.Data.Recordings;
+using Recorder.Hub.Recordings.XAgent;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+/// <summary>
+/// A hub that replays at the original pace, with the recording <see cref="Recording"/>: the multi-subtask fixture
+/// imported with its records <see cref="Gap"/> apart, so that a run lasts long enough to be interrupted.
+/// </summary>
+public class PacedHubServer : HubServer
+{
+    public const string Recording = "paced_multi";
+
+    public virtual TimeSpan Gap => TimeSpan.FromMilliseconds(150);
+
+    public virtual TimeSpan DisconnectGrace => TimeSpan.FromSeconds(2);
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        new("Recorder:Replay:Speed", "1"),
+        new("Recorder:Replay:MaxGap", Gap.ToString()),
+        new("Recorder:Runs:DisconnectGrace", DisconnectGrace.ToString()),
+    ];
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var recording = await XAgentDiskReader.ReadAsync(Path.Combine(RecordingsRoot, "multi_subtask"), CancellationToken.None);
+        var start = DateTimeOffset.UtcNow.AddHours(-1);
+        var rows = XAgentRunningRecords.ToRows(recording).Select((row, i) => row with { CreateTime = start + i * Gap }).ToList();
+        await new RunningRecordRepository(Database.DataSource)
+            .ReplaceAsync(Recording, rows, [.. recording.Workspace.Select(f => (f.Name, f.Content))], CancellationToken.None)
+            .WaitAsync(TestEnvironment.Timeout);
+    }
+}
+
+/// <summary>A slower paced hub with a short grace: a run outlives the grace by several seconds.</summary>
+public sealed class GraceHubServer : PacedHubServer
+{
+    public override TimeSpan Gap => TimeSpan.FromMilliseconds(400);
+
+    public override TimeSpan DisconnectGrace => TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using Recorder.Client;
+using Recorder.Client.Contracts;
+using Recorder.Data.Recordings;
+using Recorder.Hub.Recordings.XAgent;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
+{
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    [Fact]
+    public async Task MultiSubtaskRecordingReplaysEveryRawOnceInSeqOrder()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+
+        Assert.Equal(RecorderStatus.Connect, client.Connected.Status);
+        Assert.Equal("connect success", client.Connected.Message);
+        var interaction = client.Connected.Data!.Value;
+        Assert.Equal(client.InteractionId, interaction.GetProperty("interaction_id").GetString());
+        Assert.Equal("waiting", interaction.GetProperty("status").GetString());
+        Assert.Equal("recorder", interaction.GetProperty("call_method").GetString());
+        Assert.Equal("XAgent Recorder", interaction.GetProperty("description").GetString());
+
+        var messages = await Replays.RunToEndAsync(client);
+
+        Replays.AssertGapFreeFromOne(messages);
+        var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+        Assert.Equal(expected, messages.Select(m => m.Status));
+        Assert.All(messages, m => Assert.Equal(client.InteractionId, m.InteractionId));
+        Assert.All(messages, m => Assert.Equal("success", m.Message));
+        Assert.Equal(1, messages.Count(m => m.IsTerminal));
+        Assert.Equal("finished", await server.QueryScalarAsync<string>("SELECT status FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }));
+        await Eventually.UntilAsync(
+            () => server.QueryScalarAsync<long>("SELECT count(*) FROM raw WHERE interaction_id = @id AND NOT is_send", new { id = client.InteractionId }),
+            unsent => unsent == 0, TestEnvironment.Timeout, "every raw marked sent");
+    }
+
+    [Fact]
+    public async Task PicturesOfTheWorkspaceAreInlinedAndListed()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        var picture = await File.ReadAllBytesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask", "workspace", "plot.png"));
+        var notebook = messages.Single(m => m.Data is { ValueKind: JsonValueKind.Object } d
+            && d.TryGetProperty("using_tools", out var tools) && tools.ValueKind == JsonValueKind.Object
+            && tools.GetProperty("tool_name").GetString() == XAgentReplayMapper.NotebookTool
+            && tools.TryGetProperty("is_include_pictures", out _));
+        var usingTools = notebook.Data!.Value.GetProperty("using_tools");
+        Assert.True(usingTools.GetProperty("is_include_pictures").GetBoolean());
+        var output = usingTools.GetProperty("tool_output");
+        if (output.ValueKind == JsonValueKind.String)
+        {
+            output = JsonDocument.Parse(output.GetString()!).RootElement;
+        }
+
+        var items = output.EnumerateArray().ToList();
+        var withPicture = items.Single(i => i.ValueKind == JsonValueKind.Object && i.TryGetProperty("file_name", out var name) && name.GetString() == "plot.png");
+        Assert.Equal(Convert.ToBase64String(picture), withPicture.GetProperty("file_data").GetString());
+
+        var last = messages[^1];
+        Assert.Contains(new WorkspaceFileEntry("plot.png", "png"), last.WorkspaceFileList!);
+    }
+
+    [Fact]
+    public async Task UnknownRecordingEndsWithOneFailedRawNamingIt()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "no_such_recording"), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        Assert.Equal([RecorderStatus.Running, RecorderStatus.Failed], messages.Select(m => m.Status));
+        Assert.Contains("no_such_recording", messages[1].Message, StringComparison.Ordinal);
+        Assert.Equal(messages[1].Message, messages[1].Data!.Value.GetString());
+        Assert.Equal("failed", await server.QueryScalarAsync<string>("SELECT status FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }));
+    }
+
+    [Fact]
+    public async Task UnreadableRecordingFailsWithAMessageNamingTheFile()
+    {
+        var folder = Path.Combine(server.RecordingsRoot, "broken_tool");
+        var reason = (await Assert.ThrowsAsync<Recorder.Hub.Recordings.RecordingFormatException>(
+            () => XAgentDiskReader.ReadAsync(folder, CancellationToken.None))).Message;
+
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "broken_tool"), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        Assert.Equal(RecorderStatus.Failed, messages[^1].Status);
+        Assert.Equal(reason, messages[^1].Message);
+        Assert.Contains("tool_", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ImportedRecordingReplaysLikeItsFolder()
+    {
+        var folder = Path.Combine(server.RecordingsRoot, "multi_subtask");
+        var recording = await XAgentDiskReader.ReadAsync(folder, Ct);
+        var records = new RunningRecordRepository(server.Database.DataSource);
+        await records.ReplaceAsync("imported_multi", XAgentRunningRecords.ToRows(recording),
+            recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), Ct);
+
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "imported_multi"), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        Assert.Equal(await Replays.ExpectedStatusesAsync(folder), messages.Select(m => m.Status));
+        Assert.Contains(new WorkspaceFileEntry("plot.png", "png"), messages[^1].WorkspaceFileList!);
+    }
+
+    [Fact]
+    public async Task APastInteractionReplaysItsRaws()
+    {
+        var (user, token) = await server.NewUserAsync();
+        List<RecorderEnvelope> original;
+        string pastId;
+        await using (var first = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct))
+        {
+            original = await Replays.RunToEndAsync(first);
+            pastId = first.InteractionId;
+        }
+
+        await using var again = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, pastId), Ct);
+        var replayed = await Replays.RunToEndAsync(again);
+
+        Assert.NotEqual(pastId, again.InteractionId);
+        Assert.Equal(original.Select(m => m.Status), replayed.Select(m => m.Status));
+        Assert.Equal(original.Select(m => m.Current), replayed.Select(m => m.Current));
+        Assert.Equal(
+            original.Where(m => m.Status == RecorderStatus.Start).Select(m => m.Data!.Value.GetRawText()),
+            replayed.Where(m => m.Status == RecorderStatus.Start).Select(m => m.Data!.Value.GetRawText()));
+    }
+
+    [Fact]
+    public async Task AnotherUsersPastInteractionIsNotARecording()
+    {
+        var (owner, ownerToken) = await server.NewUserAsync();
+        string pastId;
+        await using (var first = await RecorderClient.ConnectAsync(server.ClientOptions(owner, ownerToken, "multi_subtask"), Ct))
+        {
+            await Replays.RunToEndAsync(first);
+            pastId = first.InteractionId;
+        }
+
+        var (other, otherToken) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(other, otherToken, pastId), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+        Assert.Equal([RecorderStatus.Running, RecorderStatus.Failed], messages.Select(m => m.Status));
+    }
+
+    [Fact]
+    public async Task StartRecorderTwiceRunsOnce()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        await client.StartRecorderAsync(Ct);
+        await client.StartRecorderAsync(Ct);
+        var messages = await Replays.ReadAllAsync(client, Ct);
+        await client.StartRecorderAsync(Ct);
+
+        Assert.Equal(1, messages.Count(m => m.Status == RecorderStatus.Running));
+        var statuses = await server.QueryAsync<string>("SELECT status FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
+        Assert.Equal(messages.Select(m => m.Status), statuses);
+    }
+
+    [Fact]
+    public async Task PingIsAnsweredWithPong()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        Assert.Equal(0, client.Pongs);
+        await client.PingAsync(Ct);
+        await Eventually.UntilAsync(() => Task.FromResult(client.Pongs), n => n == 1, TestEnvironment.Timeout, "a pong");
+    }
+
+    [Fact]
+    public async Task QueryStringConnectWorksLikeHeaders()
+    {
+        var (user, token) = await server.NewUserAsync();
+        var options = server.ClientOptions(user, token, "multi_subtask");
+        await using var client = await RecorderClient.ConnectAsync(
+            new RecorderClientOptions { HubUrl = options.HubUrl, UserId = user, Token = token, RecorderDir = "multi_subtask", UseHeaders = false }, Ct);
+        var messages = await Replays.RunToEndAsync(client);
+        Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
+    }
+}

@@ -1,0 +1,41 @@
+using Recorder.Client;
+using Recorder.Client.Contracts;
+using Recorder.Hub.Recordings.XAgent;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+/// <summary>Helpers shared by the end-to-end tests.</summary>
+internal static class Replays
+{
+    /// <summary>Starts the run and reads every message until the terminal one.</summary>
+    public static async Task<List<RecorderEnvelope>> RunToEndAsync(RecorderClient client)
+    {
+        using var timeout = new CancellationTokenSource(TestEnvironment.Timeout);
+        await client.StartRecorderAsync(timeout.Token);
+        return await ReadAllAsync(client, timeout.Token);
+    }
+
+    public static async Task<List<RecorderEnvelope>> ReadAllAsync(RecorderClient client, CancellationToken cancellationToken)
+    {
+        var messages = new List<RecorderEnvelope>();
+        await foreach (var message in client.ReadMessagesAsync(cancellationToken))
+        {
+            messages.Add(message);
+        }
+
+        return messages;
+    }
+
+    /// <summary>The statuses a run of the fixture folder must produce, derived from the recording itself.</summary>
+    public static async Task<List<string>> ExpectedStatusesAsync(string folder)
+    {
+        var recording = await XAgentDiskReader.ReadAsync(folder, CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+        return [RecorderStatus.Running, .. XAgentReplayMapper.Map(recording).Select(s => s.Status), RecorderStatus.Finished];
+    }
+
+    public static void AssertGapFreeFromOne(IReadOnlyList<RecorderEnvelope> messages)
+    {
+        Assert.Equal(Enumerable.Range(1, messages.Count).Select(i => (long)i), messages.Select(m => m.Seq));
+    }
+}
