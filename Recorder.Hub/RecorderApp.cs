@@ -14,6 +14,7 @@ public static class RecorderApp
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.AddRecorderOptions();
         builder.AddRecorderData();
         builder.AddReplay();
         builder.AddRuns();

@@ -10,4 +10,17 @@ public sealed class RecorderOptions
     /// <summary>The folder that holds recordings in XAgent's disk format; every <c>recorder_dir</c> must stay inside it.</summary>
     [Required(ErrorMessage = "Recorder:RecordingsRoot must name the folder that holds the recordings.")]
     public string RecordingsRoot { get; set; } = "recordings";
+
+    /// <summary>How often the hub sends <c>Pong</c> to every attached connection (the original: 20 seconds).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Recorder:PongInterval must be between 00:00:00.100 and 01:00:00.")]
+    public TimeSpan PongInterval { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+public static class RecorderOptionsExtensions
+{
+    public static IHostApplicationBuilder AddRecorderOptions(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RecorderOptions>().BindConfiguration(RecorderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return builder;
+    }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 
 namespace Recorder.Hub.Hub;
@@ -7,13 +8,12 @@ namespace Recorder.Hub.Hub;
 public sealed partial class PongService(
     IHubContext<RecorderHub, IRecorderClient> hub,
     LocalConnections local,
+    IOptions<RecorderOptions> options,
     ILogger<PongService> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(20);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval);
+        using var timer = new PeriodicTimer(options.Value.PongInterval);
         while (await Ticks.NextAsync(timer, stoppingToken))
         {
             var ids = local.Snapshot();

@@ -6,7 +6,6 @@ public static class ReplayExtensions
 {
     public static IHostApplicationBuilder AddReplay(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RecorderOptions>().BindConfiguration(RecorderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ReplayOptions>().BindConfiguration(ReplayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IRecordingSource, RunningRecordSource>();
         builder.Services.AddSingleton<IRecordingSource, DiskRecordingSource>();

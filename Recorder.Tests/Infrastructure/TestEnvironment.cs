@@ -5,10 +5,10 @@ public static class TestEnvironment
 {
     public static string PostgresConnectionString =>
         Environment.GetEnvironmentVariable("RECORDER_TEST_PG")
-        ?? "Host=127.0.0.1;Port=55432;Database=recorder;Username=recorder;Password=recorder";
+        ?? "Host=127.0.0.1;Port=25432;Database=recorder;Username=recorder;Password=recorder";
 
     public static string RedisConnectionString =>
-        Environment.GetEnvironmentVariable("RECORDER_TEST_REDIS") ?? "127.0.0.1:56379";
+        Environment.GetEnvironmentVariable("RECORDER_TEST_REDIS") ?? "127.0.0.1:26379";
 
     /// <summary>The folder of the fixture recordings copied next to the test assembly.</summary>
     public static string FixtureRecordings => Path.Combine(AppContext.BaseDirectory, "Fixtures", "recordings");

@@ -8,7 +8,7 @@
 # `demo-token`), imports deploy/demo/recordings/demo, then runs the hub in the foreground.
 # Ctrl-C stops the hub; PostgreSQL (and Redis) keep running: ./deploy/local/stop.sh stops them.
 #
-# Settings: RECORDER_HTTP_PORT (5080), RECORDER_PG_PORT (55432), RECORDER_REDIS_PORT (56379),
+# Settings: RECORDER_HTTP_PORT (5080), RECORDER_PG_PORT (25432), RECORDER_REDIS_PORT (26379),
 # RECORDER_WITH_REDIS (0). Any Recorder__* / ConnectionStrings__* variable you export is passed on
 # (ConnectionStrings__Recorder, and ConnectionStrings__Redis, are set by this script).
 set -euo pipefail

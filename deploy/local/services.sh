@@ -4,8 +4,8 @@
 #
 # Source it to get the functions (run.sh and test.sh do):
 #     source deploy/local/services.sh
-#     recorder_pg_start        # PostgreSQL on 127.0.0.1:${RECORDER_PG_PORT:-55432}, exports ConnectionStrings__Recorder
-#     recorder_redis_start     # Redis on 127.0.0.1:${RECORDER_REDIS_PORT:-56379}, exports ConnectionStrings__Redis
+#     recorder_pg_start        # PostgreSQL on 127.0.0.1:${RECORDER_PG_PORT:-25432}, exports ConnectionStrings__Recorder
+#     recorder_redis_start     # Redis on 127.0.0.1:${RECORDER_REDIS_PORT:-26379}, exports ConnectionStrings__Redis
 #     recorder_pg_stop; recorder_redis_stop; recorder_services_status
 #
 # or execute it:
@@ -18,7 +18,7 @@
 # cluster is placed in /tmp/recorder-pg-<uid>-<hash> and deploy/local/.data/pg is a symlink to it.
 #
 # Settings (environment):
-#   RECORDER_PG_PORT        (55432)   RECORDER_REDIS_PORT (56379)
+#   RECORDER_PG_PORT        (25432)   RECORDER_REDIS_PORT (26379)
 #   RECORDER_PG_BIN         folder with initdb/pg_ctl/postgres (default: newest /usr/lib/postgresql/*/bin)
 #   RECORDER_DATA_DIR       (deploy/local/.data)
 #   RECORDER_START_TIMEOUT  seconds to wait for a server to accept connections (60)
@@ -31,8 +31,9 @@
 RECORDER_LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 RECORDER_ROOT="$(cd "$RECORDER_LOCAL_DIR/../.." && pwd -P)"
 RECORDER_DATA_DIR="${RECORDER_DATA_DIR:-$RECORDER_LOCAL_DIR/.data}"
-RECORDER_PG_PORT="${RECORDER_PG_PORT:-55432}"
-RECORDER_REDIS_PORT="${RECORDER_REDIS_PORT:-56379}"
+# Defaults below the kernel's ephemeral range (32768-60999), so an outgoing connection never holds them.
+RECORDER_PG_PORT="${RECORDER_PG_PORT:-25432}"
+RECORDER_REDIS_PORT="${RECORDER_REDIS_PORT:-26379}"
 RECORDER_START_TIMEOUT="${RECORDER_START_TIMEOUT:-60}"
 export RECORDER_ROOT RECORDER_DATA_DIR RECORDER_PG_PORT RECORDER_REDIS_PORT
 
@@ -244,7 +245,7 @@ recorder_pg_start() {
     if ! _recorder_pg_is_running; then
         if _recorder_pg_isready || "$RECORDER_PG_BIN/pg_isready" -h 127.0.0.1 -p "$RECORDER_PG_PORT" -t 2 2>/dev/null | grep -q rejecting; then
             _recorder_err "another PostgreSQL server already listens on 127.0.0.1:$RECORDER_PG_PORT (not the cluster in $RECORDER_PG_DATA)."
-            _recorder_err "Stop it, or pick another port: RECORDER_PG_PORT=55433 $0"
+            _recorder_err "Stop it, or pick another port: RECORDER_PG_PORT=25433 $0"
             return 1
         fi
         _recorder_pg_write_conf || return 1

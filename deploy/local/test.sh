@@ -4,8 +4,8 @@
 #   ./deploy/local/test.sh                                   # everything
 #   ./deploy/local/test.sh --filter "FullyQualifiedName~Replay"  # extra args go to `dotnet test`
 #
-# Starts (or reuses) PostgreSQL on 127.0.0.1:${RECORDER_PG_PORT:-55432} and Redis on
-# 127.0.0.1:${RECORDER_REDIS_PORT:-56379}, exports ConnectionStrings__Recorder/Redis and
+# Starts (or reuses) PostgreSQL on 127.0.0.1:${RECORDER_PG_PORT:-25432} and Redis on
+# 127.0.0.1:${RECORDER_REDIS_PORT:-26379}, exports ConnectionStrings__Recorder/Redis and
 # RECORDER_TEST_PG/RECORDER_TEST_REDIS, runs `dotnet test Recorder.sln -c Release "$@"` and exits
 # with its code. The services are left running (./deploy/local/stop.sh stops them).
 #
