@@ -11,8 +11,8 @@ public sealed class RunOptions
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00", ErrorMessage = "Recorder:Runs:DisconnectGrace must be between 00:00:00 and 1.00:00:00.")]
     public TimeSpan DisconnectGrace { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Runs this instance executes at once; further runs wait for a slot.</summary>
-    [Range(1, 10_000, ErrorMessage = "Recorder:Runs:MaxConcurrentRuns must be between 1 and 10000.")]
+    /// <summary>Runs this instance executes at once; further runs wait for a slot. 0 = this instance runs none (hub and pusher only).</summary>
+    [Range(0, 10_000, ErrorMessage = "Recorder:Runs:MaxConcurrentRuns must be between 0 (run nothing here) and 10000.")]
     public int MaxConcurrentRuns { get; set; } = 64;
 
     /// <summary>How long a run's lease lasts without renewal; another instance takes over a run whose lease ran out.</summary>

@@ -38,7 +38,10 @@ public class HubServer : IAsyncLifetime
     }
 
     /// <summary>Starts another hub instance on the same database and recordings (for the multi-instance tests).</summary>
-    public async Task<WebApplication> StartAsync(CancellationToken cancellationToken)
+    public Task<WebApplication> StartAsync(CancellationToken cancellationToken) => StartAsync([], cancellationToken);
+
+    /// <summary>Starts another hub instance with <paramref name="overrides"/> on top of this server's settings.</summary>
+    public async Task<WebApplication> StartAsync(IEnumerable<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken)
     {
         var settings = new Dictionary<string, string>
         {
@@ -52,7 +55,7 @@ public class HubServer : IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
         };
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in Settings.Concat(overrides))
         {
             settings[key] = value;
         }

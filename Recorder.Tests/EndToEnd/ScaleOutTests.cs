@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Recorder.Client;
+using Recorder.Client.Contracts;
+using Recorder.Hub.Runs;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+/// <summary>
+/// A paced hub with the Redis backplane that runs no replays itself (hub and pusher only); the tests start
+/// more instances, which do run replays, on the same database and Redis.
+/// </summary>
+public sealed class RedisHubServer : PacedHubServer
+{
+    public static readonly KeyValuePair<string, string>[] Runner = [new("Recorder:Runs:MaxConcurrentRuns", "64")];
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        .. base.Settings,
+        new("ConnectionStrings:Redis", TestEnvironment.RedisConnectionString),
+        new("Recorder:Runs:MaxConcurrentRuns", "0"),
+    ];
+}
+
+public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHubServer>
+{
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    private static Uri HubUrlOf(WebApplication app) => new(new Uri(app.Urls.First()), RecorderProtocol.HubPath);
+
+    [Fact]
+    public async Task ClientsOnTwoInstancesEachGetEveryRawOnceInOrder()
+    {
+        await using var runner = await server.StartAsync(RedisHubServer.Runner, Ct);
+        var (user, token) = await server.NewUserAsync();
+        await using var first = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        await using var other = await RecorderClient.ConnectAsync(
+            server.ClientOptions(user, token, "multi_subtask", first.InteractionId, HubUrlOf(runner)), Ct);
+
+        var reading = Replays.ReadAllAsync(other, Ct);
+        var messages = await Replays.RunToEndAsync(first);
+        var otherMessages = await reading.WaitAsync(TestEnvironment.Timeout);
+
+        Replays.AssertGapFreeFromOne(messages);
+        Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
+        Assert.Equal(messages.Select(m => (m.Seq, m.NodeId, m.Status)), otherMessages.Select(m => (m.Seq, m.NodeId, m.Status)));
+        await runner.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task WhenTheInstanceRunningTheReplayStopsAnotherContinuesIt()
+    {
+        await using var runnerA = await server.StartAsync(RedisHubServer.Runner, Ct);
+        await using var runnerB = await server.StartAsync(RedisHubServer.Runner, Ct);
+        var runners = new[] { runnerA, runnerB }.ToDictionary(a => a.Services.GetRequiredService<InstanceIdentity>().Id);
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
+        await client.StartRecorderAsync(Ct);
+
+        var messages = new List<RecorderEnvelope>();
+        string? stoppedOwner = null;
+        await foreach (var message in client.ReadMessagesAsync(Ct))
+        {
+            messages.Add(message);
+            if (messages.Count == 3)
+            {
+                stoppedOwner = await server.QueryScalarAsync<string>(
+                    "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+                await runners[stoppedOwner].StopAsync(Ct);
+            }
+        }
+
+        Replays.AssertGapFreeFromOne(messages);
+        Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
+        var written = await server.QueryAsync<string>("SELECT status FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
+        Assert.Equal(written, messages.Select(m => m.Status));
+        Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask")), written);
+        var finalOwner = await server.QueryScalarAsync<string>(
+            "SELECT COALESCE(run_owner, '') FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+        Assert.NotNull(stoppedOwner);
+        Assert.NotEqual(stoppedOwner, finalOwner);
+    }
+}
