@@ -203,6 +203,20 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             await connection.ExecuteAsync(new CommandDefinition(RemoveInstanceSql, new { instanceId }, cancellationToken: ct));
         }, cancellationToken).AsTask();
 
+    private const string PruneSql = """
+        WITH dead AS (
+            DELETE FROM hub_instances WHERE heartbeat_at < now() - @deadAfter RETURNING instance_id)
+        DELETE FROM hub_connections WHERE instance_id IN (SELECT instance_id FROM dead)
+        """;
+
+    /// <summary>Forgets instances (and their connections) that stopped heartbeating longer than <paramref name="deadAfter"/> ago.</summary>
+    public Task<int> PruneDeadInstancesAsync(TimeSpan deadAfter, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            return await connection.ExecuteAsync(new CommandDefinition(PruneSql, new { deadAfter }, cancellationToken: ct));
+        }, cancellationToken).AsTask();
+
     private const string AbandonedSql = """
         SELECT i.interaction_id FROM interactions i
         WHERE i.status IN ('waiting', 'running') AND NOT i.is_deleted

@@ -130,6 +130,7 @@ public sealed partial class RunScheduler(
         {
             _nextRenewal = now + _options.Lease / 3;
             await interactions.HeartbeatAsync(instance.Id, stoppingToken);
+            await interactions.PruneDeadInstancesAsync(_options.Lease * 10, stoppingToken);
             var owned = _runs.Keys.ToList();
             if (owned.Count > 0)
             {

@@ -31,7 +31,15 @@ public sealed class TcpProxy : IAsyncDisposable
         Drops++;
         foreach (var socket in _sockets.Keys)
         {
-            socket.Client.LingerState = new LingerOption(true, 0); // RST, like a dead network
+            try
+            {
+                socket.Client?.LingerState = new LingerOption(true, 0); // RST, like a dead network
+            }
+            catch (ObjectDisposedException)
+            {
+                // its pump closed it meanwhile
+            }
+
             socket.Dispose();
             _sockets.TryRemove(socket, out _);
         }

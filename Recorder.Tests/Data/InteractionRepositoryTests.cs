@@ -1,0 +1,93 @@
+using Recorder.Data.Interactions;
+using Recorder.Data.Users;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.Data;
+
+public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+{
+    private readonly InteractionRepository _interactions = new(fixture.Database.DataSource);
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    private async Task<string> NewRequestedRunAsync()
+    {
+        var userId = $"u{Guid.NewGuid():N}";
+        await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
+        var id = Guid.NewGuid().ToString("N");
+        await _interactions.CreateAsync(new InteractionRow { InteractionId = id, UserId = userId, Status = "waiting" }, Ct);
+        Assert.True(await _interactions.RequestRunAsync(id, Ct));
+        return id;
+    }
+
+    [Fact]
+    public async Task ASecondRequestOfARunIsANoOp()
+    {
+        var id = await NewRequestedRunAsync();
+        Assert.False(await _interactions.RequestRunAsync(id, Ct));
+    }
+
+    [Fact]
+    public async Task ARunUnderALiveLeaseIsNotClaimedByAnotherInstanceButAnExpiredOneIs()
+    {
+        var id = await NewRequestedRunAsync();
+        var first = await _interactions.ClaimRunsAsync("a", TimeSpan.FromMilliseconds(300), 10_000, Ct);
+        Assert.Contains(first, c => c.InteractionId == id);
+
+        var second = await _interactions.ClaimRunsAsync("b", TimeSpan.FromMinutes(1), 10_000, Ct);
+        Assert.DoesNotContain(second, c => c.InteractionId == id);
+
+        var taken = await Eventually.UntilAsync(
+            () => _interactions.ClaimRunsAsync("b", TimeSpan.FromMinutes(1), 10_000, Ct),
+            claims => claims.Any(c => c.InteractionId == id), TestEnvironment.Timeout, "the expired lease to be taken over");
+        Assert.Contains(taken, c => c.InteractionId == id);
+        Assert.Empty(await _interactions.RenewLeasesAsync("a", [id], TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal([id], await _interactions.RenewLeasesAsync("b", [id], TimeSpan.FromMinutes(1), Ct));
+    }
+
+    [Fact]
+    public async Task ClaimsRespectTheNumberOfFreeSlots()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await NewRequestedRunAsync();
+        }
+
+        var claims = await _interactions.ClaimRunsAsync($"slots-{Guid.NewGuid():N}", TimeSpan.FromMinutes(1), 2, Ct);
+        Assert.Equal(2, claims.Count);
+    }
+
+    [Fact]
+    public async Task TheGraceStartsWhenTheLastConnectionLeaves()
+    {
+        var id = await NewRequestedRunAsync();
+        await _interactions.HeartbeatAsync("inst", Ct);
+        await _interactions.AttachConnectionAsync("c1", id, "inst", Ct);
+        await _interactions.AttachConnectionAsync("c2", id, "inst", Ct);
+
+        await _interactions.DetachConnectionAsync("c1", Ct);
+        Assert.DoesNotContain(id, await _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct));
+
+        await _interactions.DetachConnectionAsync("c2", Ct);
+        var abandoned = await Eventually.UntilAsync(
+            () => _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct),
+            ids => ids.Contains(id), TestEnvironment.Timeout, "the interaction to count as abandoned");
+        Assert.Contains(id, abandoned);
+        Assert.DoesNotContain(id, await _interactions.ListAbandonedAsync(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), Ct));
+    }
+
+    [Fact]
+    public async Task ConnectionsOfADeadInstanceDoNotKeepAnInteractionAlive()
+    {
+        var id = await NewRequestedRunAsync();
+        var instance = $"dead-{Guid.NewGuid():N}";
+        await _interactions.HeartbeatAsync(instance, Ct);
+        await _interactions.AttachConnectionAsync("only", id, instance, Ct);
+        Assert.DoesNotContain(id, await _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct));
+
+        // With a heartbeat timeout of zero every instance counts as dead.
+        await Eventually.UntilAsync(
+            () => _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.Zero, Ct),
+            ids => ids.Contains(id), TestEnvironment.Timeout, "the dead instance's connection to stop counting");
+        Assert.True(await _interactions.PruneDeadInstancesAsync(TimeSpan.Zero, Ct) >= 1);
+    }
+}
