@@ -113,7 +113,11 @@ public sealed partial class RunExecutor(
         public async Task AppendAsync(string status, JsonNode? data, string? current, bool includePictures, bool isHuman,
             string? interactionStatus, string? interactionMessage, CancellationToken cancellationToken)
         {
-            var raw = new RawAppend(interactionId, LastSeq + 1, Guid.NewGuid().ToString("N"), status, current, data,
+            // Like the original, a raw whose data carries a node_id (inner steps) is stored under that id.
+            var nodeId = data is JsonObject obj && obj["node_id"] is JsonValue id && id.TryGetValue(out string? text) && text.Length > 0
+                ? text
+                : Guid.NewGuid().ToString("N");
+            var raw = new RawAppend(interactionId, LastSeq + 1, nodeId, status, current, data,
                 isHuman, includePictures, interactionStatus, interactionMessage);
             if (await raws.AppendAsync(raw, owner, cancellationToken) != AppendOutcome.Written)
             {

@@ -33,6 +33,9 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
         Assert.All(messages, m => Assert.Equal(client.InteractionId, m.InteractionId));
         Assert.All(messages, m => Assert.Equal("success", m.Message));
         Assert.Equal(1, messages.Count(m => m.IsTerminal));
+        Assert.All(messages.Where(m => m.Status is RecorderStatus.Inner or RecorderStatus.SubtaskSubmit),
+            m => Assert.Equal(m.Data!.Value.GetProperty("node_id").GetString(), m.NodeId));
+        Assert.Equal(messages.Count, messages.Select(m => m.NodeId).Distinct().Count());
         Assert.Equal("finished", await server.QueryScalarAsync<string>("SELECT status FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }));
         await Eventually.UntilAsync(
             () => server.QueryScalarAsync<long>("SELECT count(*) FROM raw WHERE interaction_id = @id AND NOT is_send", new { id = client.InteractionId }),
