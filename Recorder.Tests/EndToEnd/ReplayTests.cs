@@ -43,6 +43,18 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     }
 
     [Fact]
+    public async Task TheDemoRecordingReplaysEndToEnd()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "demo"), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        Replays.AssertGapFreeFromOne(messages);
+        Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "demo")), messages.Select(m => m.Status));
+        Assert.NotEmpty(messages[^1].WorkspaceFileList!);
+    }
+
+    [Fact]
     public async Task PicturesOfTheWorkspaceAreInlinedAndListed()
     {
         var (user, token) = await server.NewUserAsync();
