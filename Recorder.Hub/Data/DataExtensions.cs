@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Recorder.Data;
 using Recorder.Data.Interactions;
 using Recorder.Data.Migrations;
@@ -26,11 +27,10 @@ public static class DataExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        var connectionString = builder.Configuration.GetConnectionString("Recorder");
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            builder.Services.AddNpgsqlDataSource(connectionString);
-        }
+        // Built on first use from the validated options, so a missing connection string fails with its own message.
+        builder.Services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Recorder)
+            .UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>())
+            .Build());
 
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<InteractionRepository>();

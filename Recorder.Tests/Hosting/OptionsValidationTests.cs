@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Options;
+using Recorder.Hub;
+
+namespace Recorder.Tests.Hosting;
+
+public sealed class OptionsValidationTests
+{
+    private static async Task<string> StartupErrorAsync(params string[] settings)
+    {
+        await using var app = RecorderApp.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None", .. settings]);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        return error.Message;
+    }
+
+    [Fact]
+    public async Task AMissingConnectionStringStopsTheStartWithAClearMessage()
+    {
+        Assert.Contains("ConnectionStrings:Recorder is missing", await StartupErrorAsync("--ConnectionStrings:Recorder="));
+    }
+
+    [Theory]
+    [InlineData("Recorder:Replay:Speed", "-1", "Recorder:Replay:Speed must be between 0")]
+    [InlineData("Recorder:Runs:DisconnectGrace", "-00:00:01", "Recorder:Runs:DisconnectGrace must be between")]
+    [InlineData("Recorder:Runs:MaxConcurrentRuns", "-5", "Recorder:Runs:MaxConcurrentRuns must be between")]
+    [InlineData("Recorder:Push:BatchSize", "0", "Recorder:Push:BatchSize must be between")]
+    public async Task AnOutOfRangeSettingStopsTheStartNamingTheKey(string key, string value, string message)
+    {
+        var error = await StartupErrorAsync("--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none", $"--{key}={value}");
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+}
