@@ -23,6 +23,7 @@ public static class RecorderApp
         builder.AddRecorderHub();
 
         var app = builder.Build();
+        app.UseShutdownDraining();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

@@ -49,6 +49,23 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
     }
 
     [Fact]
+    public async Task StoppingAnInstanceIsNotHeldUpByItsClientsReconnecting()
+    {
+        var (user, token) = await server.NewUserAsync();
+        string? clientId = null;
+        for (var i = 0; i < 5; i++)
+        {
+            await using var instance = await server.StartAsync(RedisHubServer.Runner, Ct);
+            await using var client = await RecorderClient.ConnectAsync(
+                server.ClientOptions(user, token, "multi_subtask", clientId, HubUrlOf(instance)), Ct);
+            clientId = client.InteractionId;
+
+            // The host's own shutdown timeout is 30 s: a connection opened while stopping would hold it that long.
+            await instance.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+
+    [Fact]
     public async Task WhenTheInstanceRunningTheReplayStopsAnotherContinuesIt()
     {
         await using var runnerA = await server.StartAsync(RedisHubServer.Runner, Ct);
