@@ -1,6 +1,4 @@
-using Dapper;
 using Npgsql;
-using Recorder.Data.Resilience;
 
 namespace Recorder.Data.Interactions;
 
@@ -23,22 +21,12 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Inserts the interaction; null when one with that id already exists.</summary>
     public Task<InteractionRow?> CreateAsync(InteractionRow interaction, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.QuerySingleOrDefaultAsync<InteractionRow>(
-                new CommandDefinition(InsertSql, interaction, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.QueryOneAsync<InteractionRow>(InsertSql, interaction, cancellationToken);
 
     private const string FindSql = $"SELECT {Columns} FROM interactions WHERE interaction_id = @interactionId";
 
     public Task<InteractionRow?> FindAsync(string interactionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.QuerySingleOrDefaultAsync<InteractionRow>(
-                new CommandDefinition(FindSql, new { interactionId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.QueryOneAsync<InteractionRow>(FindSql, new { interactionId }, cancellationToken);
 
     private const string HasActiveSql = """
         SELECT EXISTS (
@@ -49,12 +37,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Whether the user has a waiting or running interaction other than <paramref name="exceptInteractionId"/>.</summary>
     public Task<bool> HasActiveAsync(string userId, string exceptInteractionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.ExecuteScalarAsync<bool>(
-                new CommandDefinition(HasActiveSql, new { userId, exceptInteractionId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ScalarAsync<bool>(HasActiveSql, new { userId, exceptInteractionId }, cancellationToken);
 
     private const string RequestRunSql = """
         UPDATE interactions SET run_requested = true, update_time = now()
@@ -62,13 +45,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Marks the run as wanted; false when it already was (or the interaction is over).</summary>
-    public Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.ExecuteAsync(
-                new CommandDefinition(RequestRunSql, new { interactionId }, cancellationToken: ct)) == 1;
-        }, cancellationToken).AsTask();
+    public async Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
+        await dataSource.ExecuteCountAsync(RequestRunSql, new { interactionId }, cancellationToken) == 1;
 
     private const string ClaimRunsSql = """
         UPDATE interactions i SET run_owner = @owner, run_lease_until = now() + @lease
@@ -88,13 +66,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// whose owner stopped renewing), oldest first.
     /// </summary>
     public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<RunClaim>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<RunClaim>(
-                new CommandDefinition(ClaimRunsSql, new { owner, lease, max }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<RunClaim>(ClaimRunsSql, new { owner, lease, max }, cancellationToken);
 
     private const string RenewSql = """
         UPDATE interactions SET run_lease_until = now() + @lease
@@ -104,13 +76,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Extends the leases this owner still holds; returns the ids it still owns.</summary>
     public Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, TimeSpan lease, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<string>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<string>(
-                new CommandDefinition(RenewSql, new { owner, ids = ids.ToArray(), lease }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<string>(RenewSql, new { owner, ids = ids.ToArray(), lease }, cancellationToken);
 
     private const string ReleaseSql = """
         UPDATE interactions SET run_owner = NULL, run_lease_until = NULL
@@ -119,11 +85,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Gives the lease back (on shutdown) so that another instance can continue at once.</summary>
     public Task ReleaseRunAsync(string owner, string interactionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(ReleaseSql, new { owner, interactionId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ExecuteCountAsync(ReleaseSql, new { owner, interactionId }, cancellationToken);
 
     private const string CloseSql = """
         UPDATE interactions SET status = 'closed', message = 'closed', update_time = now(),
@@ -132,13 +94,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>Marks a waiting or running interaction closed; from then on no raw can be written for it.</summary>
-    public Task<bool> CloseAsync(string interactionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.ExecuteAsync(
-                new CommandDefinition(CloseSql, new { interactionId }, cancellationToken: ct)) == 1;
-        }, cancellationToken).AsTask();
+    public async Task<bool> CloseAsync(string interactionId, CancellationToken cancellationToken) =>
+        await dataSource.ExecuteCountAsync(CloseSql, new { interactionId }, cancellationToken) == 1;
 
     private const string AttachSql = """
         WITH c AS (
@@ -149,12 +106,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         """;
 
     public Task AttachConnectionAsync(string connectionId, string interactionId, string instanceId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(
-                AttachSql, new { connectionId, interactionId, instanceId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ExecuteCountAsync(AttachSql, new { connectionId, interactionId, instanceId }, cancellationToken);
 
     private const string DetachSql = """
         WITH gone AS (
@@ -168,11 +120,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Forgets the connection; for each interaction it was the last one of, the disconnect grace starts.</summary>
     public Task DetachConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(DetachSql, new { connectionId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ExecuteCountAsync(DetachSql, new { connectionId }, cancellationToken);
 
     private const string HeartbeatSql = """
         INSERT INTO hub_instances (instance_id) VALUES (@instanceId)
@@ -181,11 +129,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Tells the other instances this one is alive (its connections count as live).</summary>
     public Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(HeartbeatSql, new { instanceId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ExecuteCountAsync(HeartbeatSql, new { instanceId }, cancellationToken);
 
     private const string RemoveInstanceSql = """
         WITH gone AS (
@@ -197,11 +141,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Removes this instance and its connections (on a clean shutdown).</summary>
     public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(RemoveInstanceSql, new { instanceId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ExecuteCountAsync(RemoveInstanceSql, new { instanceId }, cancellationToken);
 
     private const string PruneSql = """
         WITH dead AS (
@@ -211,11 +151,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Forgets instances (and their connections) that stopped heartbeating longer than <paramref name="deadAfter"/> ago.</summary>
     public Task<int> PruneDeadInstancesAsync(TimeSpan deadAfter, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.ExecuteAsync(new CommandDefinition(PruneSql, new { deadAfter }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.ExecuteCountAsync(PruneSql, new { deadAfter }, cancellationToken);
 
     private const string AbandonedSql = """
         SELECT i.interaction_id FROM interactions i
@@ -232,13 +168,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// (a connection is live while its instance's heartbeat is younger than <paramref name="instanceTimeout"/>).
     /// </summary>
     public Task<IReadOnlyList<string>> ListAbandonedAsync(TimeSpan grace, TimeSpan instanceTimeout, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<string>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<string>(
-                new CommandDefinition(AbandonedSql, new { grace, instanceTimeout }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<string>(AbandonedSql, new { grace, instanceTimeout }, cancellationToken);
 }
 
 /// <summary>A run this instance now holds the lease of.</summary>

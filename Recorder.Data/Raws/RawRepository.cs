@@ -55,13 +55,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Committed raws with <c>seq &gt; afterSeq</c>, sent or not, in seq order.</summary>
     public Task<IReadOnlyList<RawRow>> ListAfterAsync(string interactionId, long afterSeq, int limit, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<RawRow>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<RawRow>(
-                new CommandDefinition(ListAfterSql, new { interactionId, afterSeq, limit }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<RawRow>(ListAfterSql, new { interactionId, afterSeq, limit }, cancellationToken);
 
     private const string PendingSql = """
         SELECT DISTINCT interaction_id FROM raw WHERE NOT is_send AND NOT is_deleted LIMIT @limit
@@ -69,12 +63,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
 
     /// <summary>Interactions that have unsent raws (the sweep's safety net).</summary>
     public Task<IReadOnlyList<string>> ListInteractionsWithUnsentAsync(int limit, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<string>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<string>(new CommandDefinition(PendingSql, new { limit }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<string>(PendingSql, new { limit }, cancellationToken);
 
     private const string LockInteractionSql = "SELECT pg_advisory_xact_lock(hashtextextended(@interactionId, 7))";
 

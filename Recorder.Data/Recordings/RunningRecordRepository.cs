@@ -14,15 +14,12 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
         """;
 
     /// <summary>The rows of one recording in the order they were recorded; empty when there is none.</summary>
-    public Task<IReadOnlyList<RunningRecordRow>> ListAsync(string recordId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<RunningRecordRow>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<Row>(new CommandDefinition(ListSql, new { recordId }, cancellationToken: ct));
-            return rows.Select(r => new RunningRecordRow(
-                r.Id, r.RecordId, r.Current, r.NodeId, r.NodeType, r.Data,
-                new DateTimeOffset(DateTime.SpecifyKind(r.CreateTime, DateTimeKind.Utc)))).ToList();
-        }, cancellationToken).AsTask();
+    public async Task<IReadOnlyList<RunningRecordRow>> ListAsync(string recordId, CancellationToken cancellationToken)
+    {
+        var rows = await dataSource.QueryListAsync<Row>(ListSql, new { recordId }, cancellationToken);
+        return [.. rows.Select(r => new RunningRecordRow(r.Id, r.RecordId, r.Current, r.NodeId, r.NodeType, r.Data,
+            new DateTimeOffset(DateTime.SpecifyKind(r.CreateTime, DateTimeKind.Utc))))];
+    }
 
     private const string DeleteSql = "DELETE FROM running_record WHERE record_id = @recordId";
 
@@ -72,13 +69,7 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
 
     /// <summary>The workspace files stored with an imported recording.</summary>
     public Task<IReadOnlyList<(string Name, byte[] Content)>> ListFilesAsync(string recordId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<(string Name, byte[] Content)>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<(string Name, byte[] Content)>(
-                new CommandDefinition(FilesSql, new { recordId }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<(string Name, byte[] Content)>(FilesSql, new { recordId }, cancellationToken);
 
     private const string SummarySql = """
         SELECT record_id, count(*) AS rows, min(create_time) AS first_time, max(create_time) AS last_time
@@ -87,12 +78,7 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
         """;
 
     public Task<IReadOnlyList<RecordingSummary>> ListRecordingsAsync(CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<RecordingSummary>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<RecordingSummary>(new CommandDefinition(SummarySql, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<RecordingSummary>(SummarySql, null, cancellationToken);
 
     private sealed class Row
     {

@@ -1,6 +1,4 @@
-using Dapper;
 using Npgsql;
-using Recorder.Data.Resilience;
 
 namespace Recorder.Data.Users;
 
@@ -12,12 +10,7 @@ public sealed class UserRepository(NpgsqlDataSource dataSource)
         """;
 
     public Task<UserRow?> FindAsync(string userId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.QuerySingleOrDefaultAsync<UserRow>(
-                new CommandDefinition(FindSql, new { userId }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        dataSource.QueryOneAsync<UserRow>(FindSql, new { userId }, cancellationToken);
 
     private const string UpsertSql = """
         INSERT INTO users (user_id, email, name, token_hash, available, is_beta)
@@ -32,11 +25,6 @@ public sealed class UserRepository(NpgsqlDataSource dataSource)
     public Task<bool> UpsertAsync(string userId, string token, string email, string name, bool available, bool isBeta, CancellationToken cancellationToken)
     {
         var tokenHash = TokenHash.Compute(token);
-        return DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                UpsertSql, new { userId, email, name, tokenHash, available, isBeta }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        return dataSource.ScalarAsync<bool>(UpsertSql, new { userId, email, name, tokenHash, available, isBeta }, cancellationToken);
     }
 }

@@ -23,22 +23,13 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
 
         var names = files.Select(f => f.Name).ToArray();
         var contents = files.Select(f => f.Content).ToArray();
-        return DbRetry.RunAsync(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(InsertSql, new { interactionId, names, contents }, cancellationToken: ct));
-        }, cancellationToken).AsTask();
+        return dataSource.ExecuteCountAsync(InsertSql, new { interactionId, names, contents }, cancellationToken);
     }
 
     private const string NamesSql = "SELECT name FROM workspace_files WHERE interaction_id = @interactionId ORDER BY name";
 
     public Task<IReadOnlyList<string>> ListNamesAsync(string interactionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<string>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<string>(new CommandDefinition(NamesSql, new { interactionId }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<string>(NamesSql, new { interactionId }, cancellationToken);
 
     private const string ContentSql = """
         SELECT name, content FROM workspace_files WHERE interaction_id = @interactionId AND name = ANY(@names)
@@ -62,11 +53,5 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
     private const string AllSql = "SELECT name, content FROM workspace_files WHERE interaction_id = @interactionId ORDER BY name";
 
     public Task<IReadOnlyList<(string Name, byte[] Content)>> ReadAllAsync(string interactionId, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyList<(string Name, byte[] Content)>>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<(string Name, byte[] Content)>(
-                new CommandDefinition(AllSql, new { interactionId }, cancellationToken: ct));
-            return rows.AsList();
-        }, cancellationToken).AsTask();
+        dataSource.QueryListAsync<(string Name, byte[] Content)>(AllSql, new { interactionId }, cancellationToken);
 }
