@@ -151,14 +151,16 @@
             await withTimeout(greeting.promise, GREETING_TIMEOUT_MS, "the connect message");
             await resume(c);
         } catch (error) {
-            if (c === connection && !ui.refusal.hidden) {
-                return; // the refusal is on show already
+            var refused = c === connection && !ui.refusal.hidden;
+            if (!refused) {
+                logEvent("connect failed: " + error.message, "error");
             }
-            logEvent("connect failed: " + error.message, "error");
             if (c.state !== signalR.HubConnectionState.Disconnected) {
                 await c.stop();
             }
-            updateState();
+            if (c === connection) {
+                updateState();
+            }
         }
     }
 
@@ -213,7 +215,11 @@
         logEvent("refused: " + reason, "error");
         greeting.reject(new Error(reason));
         // The server closes a refused connection itself; stopping here keeps it from reconnecting.
-        c.stop();
+        c.stop().finally(function () {
+            if (c === connection) {
+                updateState();
+            }
+        });
     }
 
     // ------------------------------------------------------------------ controls
@@ -383,8 +389,7 @@
         data = data || {};
         var rows = [
             ["interaction_id", id],
-            ["status", data.status],
-            ["message", data.message],
+            ["status at connect", data.status],
             ["created", data.create_time],
             ["agent / mode", [data.agent, data.mode].filter(Boolean).join(" / ")],
             ["description", data.description],
