@@ -14,6 +14,7 @@ internal sealed class MessageSequencer
     private readonly Channel<RecorderEnvelope> _output = Channel.CreateUnbounded<RecorderEnvelope>(new UnboundedChannelOptions { SingleReader = true });
     private long _lastSeq;
     private bool _completed;
+    private (long Seq, Exception Error)? _endAt;
 
     /// <summary>The highest seq delivered so far (every lower one was delivered too).</summary>
     public long LastSeq
@@ -53,6 +54,16 @@ internal sealed class MessageSequencer
         }
     }
 
+    /// <summary>Ends the stream with <paramref name="error"/> once every seq up to <paramref name="seq"/> has been delivered.</summary>
+    public void EndAfter(long seq, Exception error)
+    {
+        lock (_gate)
+        {
+            _endAt = (seq, error);
+            EndIfReached();
+        }
+    }
+
     /// <summary>Ends the stream with an error (the connection is gone for good).</summary>
     public void Fail(Exception exception)
     {
@@ -72,6 +83,18 @@ internal sealed class MessageSequencer
             _completed = true;
             _early.Clear();
             _output.Writer.TryComplete();
+        }
+
+        EndIfReached();
+    }
+
+    private void EndIfReached()
+    {
+        if (!_completed && _endAt is { } end && _lastSeq >= end.Seq)
+        {
+            _completed = true;
+            _early.Clear();
+            _output.Writer.TryComplete(end.Error);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
@@ -153,14 +154,31 @@ public sealed class RecorderClient : IAsyncDisposable
 
         Connected = greeting;
         await ResumeAsync(_sequencer.LastSeq, cancellationToken);
+        EndIfClosed(greeting);
+    }
+
+    /// <summary>
+    /// A closed interaction (left alone longer than the server's grace) never writes its terminal raw: the stream
+    /// ends with <see cref="RecorderInteractionClosedException"/> after its last raw (the connect data's <c>last_seq</c>).
+    /// </summary>
+    private void EndIfClosed(RecorderEnvelope greeting)
+    {
+        if (greeting.Data is { ValueKind: JsonValueKind.Object } data
+            && data.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
+            && status.GetString() == RecorderStatus.Closed
+            && data.TryGetProperty("last_seq", out var lastSeq) && lastSeq.TryGetInt64(out var seq))
+        {
+            _sequencer.EndAfter(seq, new RecorderInteractionClosedException(InteractionId));
+        }
     }
 
     private async Task ResumeAfterReconnectAsync()
     {
         try
         {
-            await _greeting.Task.WaitAsync(_options.ConnectTimeout);
+            var greeting = await _greeting.Task.WaitAsync(_options.ConnectTimeout);
             await ResumeAsync(_sequencer.LastSeq, CancellationToken.None);
+            EndIfClosed(greeting);
         }
         catch (RecorderConnectionRefusedException exception)
         {
@@ -221,3 +239,11 @@ public sealed class RecorderClient : IAsyncDisposable
 /// <summary>The connection to the hub is gone for good (reconnecting gave up, or the client was disposed).</summary>
 public sealed class RecorderConnectionLostException(Exception? inner)
     : Exception("The connection to the Recorder hub was lost" + (inner is null ? "." : ": " + inner.Message), inner);
+
+/// <summary>The interaction was closed by the server (no client for longer than its grace period); it will write nothing more.</summary>
+public sealed class RecorderInteractionClosedException(string interactionId)
+    : Exception($"Interaction {interactionId} was closed by the server: no client was attached for longer than its grace period.")
+{
+    /// <summary>The closed interaction.</summary>
+    public string InteractionId { get; } = interactionId;
+}

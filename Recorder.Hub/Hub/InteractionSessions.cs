@@ -50,23 +50,24 @@ public sealed partial class InteractionSessions(
         }
 
         var root = recorderOptions.Value.RecordingsRoot;
-        try
-        {
-            RecorderDir.ResolveFolder(root, parameters.RecorderDir ?? "");
-        }
-        catch (RecorderDirException exception)
-        {
-            return Refuse(exception.Message);
-        }
-
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var existing = await interactions.FindAsync(clientId, cancellationToken);
             if (existing is not null)
             {
+                // Re-attaching: the interaction keeps the recording it was created with.
                 return existing.UserId == userId
                     ? new ConnectOutcome(existing, null)
                     : Refuse("client_id names an interaction of another user.");
+            }
+
+            try
+            {
+                RecorderDir.ResolveFolder(root, parameters.RecorderDir ?? "");
+            }
+            catch (RecorderDirException exception)
+            {
+                return Refuse(exception.Message);
             }
 
             if (authOptions.Value.CheckRunning && await interactions.HasActiveAsync(userId, clientId, cancellationToken))

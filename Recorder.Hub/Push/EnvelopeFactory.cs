@@ -68,7 +68,10 @@ public sealed class EnvelopeFactory(WorkspaceRepository workspace)
         return new WorkspaceFileEntry(name, dot < 0 ? name : name[(dot + 1)..]);
     }
 
-    /// <summary>The interaction as the original's connect message shows it (times as "yyyy-MM-dd HH:mm:ss", UTC).</summary>
+    /// <summary>
+    /// The interaction as the original's connect message shows it (times as "yyyy-MM-dd HH:mm:ss", UTC), plus
+    /// <c>last_seq</c>: the seq of its last raw when the client connected.
+    /// </summary>
     private static JsonObject InteractionData(InteractionRow i) => new()
     {
         ["interaction_id"] = i.InteractionId,
@@ -85,6 +88,7 @@ public sealed class EnvelopeFactory(WorkspaceRepository workspace)
         ["current_step"] = i.CurrentStep,
         ["is_deleted"] = i.IsDeleted,
         ["call_method"] = i.CallMethod,
+        ["last_seq"] = i.LastSeq,
     };
 
     private static string FormatTime(DateTime time) => time.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);

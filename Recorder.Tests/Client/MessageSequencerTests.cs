@@ -67,4 +67,18 @@ public sealed class MessageSequencerTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sequencer.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.Equal("gone", error.Message);
     }
+
+    [Fact]
+    public async Task EndAfterEndsTheStreamOnceThatSeqIsDelivered()
+    {
+        var sequencer = new MessageSequencer();
+        sequencer.Accept(Raw(1));
+        sequencer.EndAfter(3, new TimeoutException("closed"));
+        sequencer.Accept(Raw(3));
+        Assert.False(sequencer.Reader.Completion.IsCompleted);
+
+        sequencer.Accept(Raw(2));
+        Assert.Equal([1, 2, 3], Drain(sequencer));
+        await Assert.ThrowsAsync<TimeoutException>(() => sequencer.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
 }

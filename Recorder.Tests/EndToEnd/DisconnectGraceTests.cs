@@ -41,6 +41,35 @@ public sealed class DisconnectGraceTests(GraceHubServer server) : IClassFixture<
     }
 
     [Fact]
+    public async Task ReattachingToAClosedInteractionDeliversItsRawsThenEnds()
+    {
+        var (user, token) = await server.NewUserAsync();
+        string id;
+        await using (var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct))
+        {
+            id = client.InteractionId;
+            await client.StartRecorderAsync(Ct);
+            await using var messages = client.ReadMessagesAsync(Ct).GetAsyncEnumerator(Ct);
+            Assert.True(await messages.MoveNextAsync());
+        }
+
+        await Eventually.UntilAsync(() => StatusOfAsync(id), s => s == RecorderStatus.Closed, TestEnvironment.Timeout, "the interaction to close");
+        var written = await server.QueryAsync<long>("SELECT seq FROM raw WHERE interaction_id = @id ORDER BY seq", new { id });
+
+        await using var again = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "ignored-on-reattach", id), Ct);
+        var received = new List<long>();
+        var error = await Assert.ThrowsAsync<RecorderInteractionClosedException>(async () =>
+        {
+            await foreach (var message in again.ReadMessagesAsync(Ct))
+            {
+                received.Add(message.Seq);
+            }
+        });
+        Assert.Equal(id, error.InteractionId);
+        Assert.Equal(written, received);
+    }
+
+    [Fact]
     public async Task AClientThatComesBackWithinTheGraceKeepsItsRun()
     {
         var (user, token) = await server.NewUserAsync();
