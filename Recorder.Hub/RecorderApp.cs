@@ -2,6 +2,7 @@ using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
 using Recorder.Hub.Hub;
 using Recorder.Hub.Push;
+using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
 using Recorder.Hub.Runs;
 
@@ -27,7 +28,9 @@ public static class RecorderApp
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();
+        app.UseAuthorization();
         app.MapRecorderHub();
+        app.MapRecordingsApi();
         app.MapGet("/healthz", () => Results.Ok("ok"));
         return app;
     }

@@ -17,6 +17,7 @@ public static class AuthExtensions
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddAuthentication(RecorderAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, RecorderAuthenticationHandler>(RecorderAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
         return builder;
     }
 }

@@ -41,6 +41,13 @@ public sealed partial class RecorderAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
+    /// <summary>A refused HTTP request gets 401 with the reason, e.g. <c>{"error":"user is not exist!"}</c>.</summary>
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        return Response.WriteAsJsonAsync(new { error = FailureOf(Context) }, Context.RequestAborted);
+    }
+
     private async Task<string?> CheckAsync(ConnectParameters parameters, CancellationToken cancellationToken)
     {
         if (parameters.UserId is null || parameters.UserId.Length > 256)

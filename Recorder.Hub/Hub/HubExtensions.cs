@@ -24,6 +24,8 @@ public static class HubExtensions
             signalR.AddStackExchangeRedis(redis, o => o.Configuration.ChannelPrefix = RedisChannel.Literal("recorder"));
         }
 
+        // The HTTP endpoints speak the same JSON as the hub.
+        builder.Services.ConfigureHttpJsonOptions(o => RecorderProtocol.Configure(o.SerializerOptions));
         builder.Services.AddSingleton<InteractionSessions>();
         builder.Services.AddSingleton<LocalConnections>();
         builder.Services.AddHostedService<PongService>();
