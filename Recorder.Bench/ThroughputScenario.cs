@@ -1,0 +1,180 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Recorder.Client;
+using Recorder.Client.Contracts;
+
+namespace Recorder.Bench;
+
+/// <summary>
+/// End-to-end replay throughput: M clients at once each start a replay of a fixture recording at speed 0 through
+/// <see cref="RecorderClient.StartRecorderAsync"/> and read it to its <c>finished</c> raw. The hub does all the work
+/// (scheduler, replayer, appends, pusher, SignalR); a round is M fresh interactions, the first rounds warm up.
+/// </summary>
+internal static class ThroughputScenario
+{
+    private static readonly Option<int> InteractionsOption = new("--interactions")
+    {
+        Description = "Concurrent interactions (one client and one replay each) per round.",
+        DefaultValueFactory = _ => 16,
+    };
+
+    private static readonly Option<int> RoundsOption = new("--rounds")
+    {
+        Description = "Measured rounds.",
+        DefaultValueFactory = _ => 5,
+    };
+
+    private static readonly Option<int> WarmupRoundsOption = new("--warmup-rounds")
+    {
+        Description = "Unmeasured rounds first.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    private static readonly Option<string> RecordingOption = new("--recording")
+    {
+        Description = "The recording (a folder under the recordings root) each interaction replays.",
+        DefaultValueFactory = _ => "multi_subtask",
+    };
+
+    private static readonly Option<int> InstancesOption = new("--instances")
+    {
+        Description = "Hub instances on the same database (clients spread round-robin); more than one needs --redis.",
+        DefaultValueFactory = _ => 1,
+    };
+
+    public static Command CreateCommand()
+    {
+        var command = new Command("throughput", "Concurrent speed-0 replays end to end: raws/s delivered to clients, run duration.")
+        {
+            InteractionsOption, RoundsOption, WarmupRoundsOption, RecordingOption, InstancesOption,
+        };
+        BenchEnvironment.AddCommonOptions(command);
+        command.SetAction((parse, ct) =>
+        {
+            var settings = new Settings(
+                Math.Max(1, parse.GetValue(InteractionsOption)),
+                Math.Max(1, parse.GetValue(RoundsOption)),
+                Math.Max(0, parse.GetValue(WarmupRoundsOption)),
+                parse.GetValue(RecordingOption)!,
+                Math.Max(1, parse.GetValue(InstancesOption)));
+            if (settings.Instances > 1 && !parse.GetValue(BenchEnvironment.RedisOption))
+            {
+                throw new ArgumentException("--instances above 1 needs --redis (clients and runs land on different instances)");
+            }
+
+            return ScenarioRunner.RunAsync("throughput", parse, context => RunAsync(context, settings), ct);
+        });
+        return command;
+    }
+
+    private static async Task RunAsync(ScenarioContext context, Settings settings)
+    {
+        var ct = context.Cancellation;
+        var users = BenchUser.Many("t", settings.Interactions);
+        await context.Database.SeedUsersAsync(users, ct);
+        using var queries = new QueryCounter(context.Database.Name);
+        var maxRuns = Math.Max(64, settings.Interactions);
+        await using var hub = await HubUnderTest.StartAsync(context.Environment, context.Database,
+            [new("Recorder:Runs:MaxConcurrentRuns", maxRuns.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            context.Redis, settings.Instances, ct);
+
+        var rounds = new List<Round>();
+        for (var r = 0; r < settings.WarmupRounds + settings.Rounds; r++)
+        {
+            var warmup = r < settings.WarmupRounds;
+            var round = await RunRoundAsync(hub, users, settings.Recording, queries, ct);
+            ScenarioRunner.Say($"throughput: round {r + 1}{(warmup ? " (warm-up)" : "")}: {round.Raws} raws in {Units.Ms(round.WallMs)} ms = {Units.Number(round.RawsPerSecond)} raws/s");
+            if (!warmup)
+            {
+                rounds.Add(round);
+            }
+        }
+
+        var runs = rounds.SelectMany(r => r.Runs).ToList();
+        var duration = Stats.Of(runs.Select(r => r.DurationMs));
+        var firstRaw = Stats.Of(runs.Select(r => r.FirstRawMs));
+        var rate = Stats.Of(rounds.Select(r => r.RawsPerSecond));
+        var raws = rounds.Sum(r => r.Raws);
+        context.Report
+            .Line($"- {settings.Interactions} concurrent interactions per round replaying `{settings.Recording}` " +
+                  $"({runs[0].Raws} raws each, `running` to `finished`) at `Recorder:Replay:Speed=0`; {settings.Rounds} measured rounds after {settings.WarmupRounds} warm-up")
+            .Line($"- hub: {settings.Instances} instance(s){(context.Redis ? " with the Redis backplane" : ", no backplane")}, " +
+                  $"`Recorder:Runs:MaxConcurrentRuns={maxRuns}`, other settings default; clients, hub and PostgreSQL share the machine")
+            .Line("- a run = `StartRecorderAsync` called until its `finished` raw is read; a round's wall time = first start to last `finished`")
+            .Heading("Throughput")
+            .Table(new MarkdownTable("rounds", "raws delivered", "raws/s (median of rounds)", "raws/s (min - max)", "run duration median ms",
+                    "run p90 ms", "run max ms", "start to first raw median ms")
+                .Add(Units.Int(rounds.Count), Units.Int(raws), Units.Number(rate.Median), $"{Units.Number(rate.Min)} - {Units.Number(rate.Max)}",
+                    Units.Ms(duration.Median), Units.Ms(duration.Percentile(90)), Units.Ms(duration.Max), Units.Ms(firstRaw.Median)))
+            .Heading("Cost per raw (measured rounds)")
+            .Table(new MarkdownTable("hub database commands per raw", "hub database commands in flight (mean)",
+                    "bench process CPU per raw ms (hub + clients)")
+                .Add(Units.Number((double)rounds.Sum(r => r.Queries.Commands) / raws, "0.0"),
+                    Units.Number(rounds.Sum(r => r.Queries.Milliseconds) / rounds.Sum(r => r.WallMs), "0.0"),
+                    Units.Number(rounds.Sum(r => r.Cpu.TotalMilliseconds) / raws, "0.00")))
+            .Line()
+            .Line("Commands are counted by Npgsql's own metrics (one per command the hub's pool executed); \"in flight\" = summed command " +
+                  "durations / wall time, i.e. how many commands were waiting on PostgreSQL on average. The CPU column covers this " +
+                  "process (hub and clients), not PostgreSQL.");
+    }
+
+    private static async Task<Round> RunRoundAsync(HubUnderTest hub, IReadOnlyList<BenchUser> users, string recording, QueryCounter queries, CancellationToken cancellationToken)
+    {
+        var (clients, _) = await BenchClients.ConnectAsync(
+            users.Select((u, i) => hub.ClientOptions(u, recording, i)).ToList(), users.Count, cancellationToken);
+        try
+        {
+            var queriesBefore = queries.Snapshot();
+            var cpuBefore = ProcessSnapshot.Now().Cpu;
+            var start = Stopwatch.GetTimestamp();
+            var runs = await Task.WhenAll(clients.Select(c => RunToEndAsync(c, cancellationToken)));
+            var wallMs = Units.ElapsedMs(start, Stopwatch.GetTimestamp());
+            return new Round(runs, wallMs, queries.Snapshot() - queriesBefore, ProcessSnapshot.Now().Cpu - cpuBefore);
+        }
+        finally
+        {
+            await BenchClients.DisposeAllAsync(clients);
+        }
+    }
+
+    private static async Task<Run> RunToEndAsync(RecorderClient client, CancellationToken cancellationToken)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await client.StartRecorderAsync(cancellationToken);
+        var firstRawMs = double.NaN;
+        var expected = 1L;
+        RecorderEnvelope? last = null;
+        await foreach (var message in client.ReadMessagesAsync(cancellationToken))
+        {
+            if (expected == 1)
+            {
+                firstRawMs = Units.ElapsedMs(start, Stopwatch.GetTimestamp());
+            }
+
+            if (message.Seq != expected++)
+            {
+                throw new InvalidOperationException($"{client.InteractionId}: got seq {message.Seq}, expected {expected - 1}");
+            }
+
+            last = message;
+        }
+
+        if (last?.Status != RecorderStatus.Finished)
+        {
+            throw new InvalidOperationException($"{client.InteractionId}: the run ended with '{last?.Status}' ({last?.Message}), not finished");
+        }
+
+        return new Run((int)last.Seq, Units.ElapsedMs(start, Stopwatch.GetTimestamp()), firstRawMs);
+    }
+
+    private sealed record Settings(int Interactions, int Rounds, int WarmupRounds, string Recording, int Instances);
+
+    private sealed record Run(int Raws, double DurationMs, double FirstRawMs);
+
+    private sealed record Round(IReadOnlyList<Run> Runs, double WallMs, QuerySnapshot Queries, TimeSpan Cpu)
+    {
+        public int Raws => Runs.Sum(r => r.Raws);
+
+        public double RawsPerSecond => Raws / (WallMs / 1000);
+    }
+}
