@@ -65,7 +65,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<string>> ListInteractionsWithUnsentAsync(int limit, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<string>(PendingSql, new { limit }, cancellationToken);
 
-    private const string LockInteractionSql = "SELECT pg_advisory_xact_lock(hashtextextended(@interactionId, 7))";
+    private const string LockInteractionSql = "SELECT pg_try_advisory_xact_lock(hashtextextended(@interactionId, 7))";
 
     private const string UnsentSql = $"""
         SELECT {Columns} FROM raw
@@ -81,9 +81,9 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Pushes the interaction's unsent raws in seq order, one batch of at most <paramref name="limit"/>:
-    /// holds the interaction's push lock (one pusher per interaction across instances), hands the rows to
-    /// <paramref name="send"/>, and marks them sent only after <paramref name="send"/> completed.
-    /// Returns how many rows were pushed (0 when there was nothing to push).
+    /// takes the interaction's push lock (one pusher per interaction across instances; 0 at once when another
+    /// holds it), hands the rows to <paramref name="send"/>, and marks them sent only after <paramref name="send"/>
+    /// completed. Returns how many rows were pushed (0 when there was nothing to push).
     /// </summary>
     public async Task<int> PushUnsentAsync(
         string interactionId,
@@ -93,8 +93,14 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            LockInteractionSql, new { interactionId }, transaction, cancellationToken: cancellationToken));
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                LockInteractionSql, new { interactionId }, transaction, cancellationToken: cancellationToken)))
+        {
+            // Another instance is pushing this interaction. It was notified of the same inserts, so it pushes
+            // what follows too; should it die, the sweep hands the rest to whoever is left.
+            return 0;
+        }
+
         var rows = (await connection.QueryAsync<RawRow>(new CommandDefinition(
             UnsentSql, new { interactionId, limit }, transaction, cancellationToken: cancellationToken))).AsList();
         if (rows.Count == 0)

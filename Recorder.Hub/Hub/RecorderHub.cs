@@ -51,16 +51,21 @@ public sealed partial class RecorderHub(
 
     public async Task Resume(string interactionId, long afterSeq)
     {
-        AttachedInteraction();
+        var attached = AttachedInteraction();
         if (afterSeq < 0)
         {
             throw new HubException("afterSeq must be 0 or more.");
         }
 
-        var interaction = await sessions.FindOwnedAsync(Context.UserIdentifier, interactionId, Context.ConnectionAborted);
-        await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-        await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-        await sessions.SendBacklogAsync(Clients.Caller, interaction.InteractionId, afterSeq, Context.ConnectionAborted);
+        if (interactionId != attached)
+        {
+            // Another of the caller's interactions: join its group too (the connection's own is joined on connect).
+            var interaction = await sessions.FindOwnedAsync(Context.UserIdentifier, interactionId, Context.ConnectionAborted);
+            await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+            await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+        }
+
+        await sessions.SendBacklogAsync(Clients.Caller, interactionId, afterSeq, Context.ConnectionAborted);
     }
 
     /// <summary>

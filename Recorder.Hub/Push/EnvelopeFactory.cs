@@ -16,6 +16,11 @@ public sealed class EnvelopeFactory(WorkspaceRepository workspace)
     /// <summary>The envelopes of <paramref name="rows"/> (all of one interaction), in the same order.</summary>
     public async Task<IReadOnlyList<RecorderEnvelope>> CreateAsync(string interactionId, IReadOnlyList<RawRow> rows, CancellationToken cancellationToken)
     {
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+
         var names = await workspace.ListNamesAsync(interactionId, cancellationToken);
         var fileList = names.Select(ToEntry).ToArray();
         var wanted = rows.SelectMany(r => RawDataProcessor.PictureNames(r.Data, r.IncludePictures)).Distinct(StringComparer.Ordinal).ToList();

@@ -135,6 +135,24 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task WhileOnePusherHoldsAnInteractionAnotherStepsAsideAtOnce()
+    {
+        var id = await NewClaimedInteractionAsync();
+        await _raws.AppendAsync(Raw(id, 1), Owner, Ct);
+        var other = new RawRepository(fixture.Database.DataSource);
+        int? secondPushed = null;
+
+        var firstPushed = await _raws.PushUnsentAsync(id, 10, async (_, ct) =>
+        {
+            secondPushed = await other.PushUnsentAsync(id, 10, (_, _) => throw new InvalidOperationException("must not send"), ct);
+        }, Ct);
+
+        Assert.Equal(1, firstPushed);
+        Assert.Equal(0, secondPushed);
+        Assert.All(await _raws.ListAfterAsync(id, 0, 100, Ct), r => Assert.True(r.IsSend));
+    }
+
+    [Fact]
     public async Task TokensAreStoredOnlyAsHashes()
     {
         var users = new UserRepository(fixture.Database.DataSource);

@@ -47,6 +47,7 @@ public class HubServer : IAsyncLifetime
         {
             ["urls"] = "http://127.0.0.1:0",
             ["ConnectionStrings:Recorder"] = Database.ConnectionString,
+            ["ConnectionStrings:Redis"] = "", // one instance, no backplane, whatever the environment exports
             ["Recorder:RecordingsRoot"] = RecordingsRoot,
             ["Recorder:Replay:Speed"] = "0",
             ["Recorder:Runs:DisconnectGrace"] = "00:00:02",
