@@ -15,6 +15,7 @@ internal sealed class MessageSequencer
     private long _lastSeq;
     private bool _completed;
     private (long Seq, Exception Error)? _endAt;
+    private long _lastProgress;
 
     /// <summary>The highest seq delivered so far (every lower one was delivered too).</summary>
     public long LastSeq
@@ -29,6 +30,18 @@ internal sealed class MessageSequencer
     }
 
     public ChannelReader<RecorderEnvelope> Reader => _output.Reader;
+
+    /// <summary>
+    /// Whether the stream still waits for raws: not ended, and either a later seq arrived ahead of a missing one,
+    /// or nothing arrived since <paramref name="since"/> although some raw did (the run has begun).
+    /// </summary>
+    public bool NeedsResync(long since)
+    {
+        lock (_gate)
+        {
+            return !_completed && (_early.Count > 0 || (_lastSeq > 0 && _lastProgress < since));
+        }
+    }
 
     /// <summary>Accepts one raw envelope (seq &gt; 0).</summary>
     public void Accept(RecorderEnvelope envelope)
@@ -77,6 +90,7 @@ internal sealed class MessageSequencer
     private void Deliver(RecorderEnvelope envelope)
     {
         _lastSeq = envelope.Seq;
+        _lastProgress = Environment.TickCount64;
         _output.Writer.TryWrite(envelope);
         if (envelope.IsTerminal)
         {

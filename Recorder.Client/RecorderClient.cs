@@ -19,6 +19,8 @@ public sealed class RecorderClient : IAsyncDisposable
     private readonly HubConnection _connection;
     private readonly MessageSequencer _sequencer = new();
     private readonly RecorderClientOptions _options;
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task _resync = Task.CompletedTask;
     private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
     private int _pongs;
 
@@ -121,7 +123,10 @@ public sealed class RecorderClient : IAsyncDisposable
     /// <summary>Closes the connection (the server closes the interaction after its grace period unless another client attaches).</summary>
     public async ValueTask DisposeAsync()
     {
+        await _lifetime.CancelAsync();
+        await _resync.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _connection.DisposeAsync();
+        _lifetime.Dispose();
     }
 
     private async Task StartAsync(CancellationToken cancellationToken)
@@ -155,6 +160,36 @@ public sealed class RecorderClient : IAsyncDisposable
         Connected = greeting;
         await ResumeAsync(_sequencer.LastSeq, cancellationToken);
         EndIfClosed(greeting);
+        _resync = ResyncAsync(_lifetime.Token);
+    }
+
+    /// <summary>Asks for the missing raws again when a gap or a silence lasts longer than <see cref="RecorderClientOptions.ResyncInterval"/>.</summary>
+    private async Task ResyncAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(_options.ResyncInterval);
+        var since = Environment.TickCount64;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken) && !_sequencer.Reader.Completion.IsCompleted)
+            {
+                if (_connection.State == HubConnectionState.Connected && _sequencer.NeedsResync(since))
+                {
+                    try
+                    {
+                        await ResumeAsync(_sequencer.LastSeq, cancellationToken);
+                    }
+                    catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // Dropped meanwhile: the reconnect resumes; the next tick checks again.
+                    }
+                }
+
+                since = Environment.TickCount64;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>
