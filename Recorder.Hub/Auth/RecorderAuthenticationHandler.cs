@@ -29,6 +29,12 @@ public sealed partial class RecorderAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var parameters = ConnectParameters.From(Request);
+        if (parameters.UserId is null && parameters.Token is null)
+        {
+            // Anonymous (health checks, the demo page): nothing to look up. The hub and the API still refuse it.
+            return AuthenticateResult.NoResult();
+        }
+
         var failure = await CheckAsync(parameters, Context.RequestAborted);
         if (failure is not null)
         {
@@ -71,7 +77,7 @@ public sealed partial class RecorderAuthenticationHandler(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Refused user {UserId}: {Reason}")]
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Debug, Message = "Refused user {UserId}: {Reason}")]
         public static partial void Refused(ILogger logger, string userId, string reason);
     }
 }

@@ -36,4 +36,17 @@ public sealed class RecordingsApiTests(HubServer server) : IClassFixture<HubServ
         var body = await response.Content.ReadFromJsonAsync<JsonElement>().WaitAsync(TestEnvironment.Timeout);
         Assert.Equal("user is not available!", body.GetProperty("error").GetString());
     }
+
+    [Fact]
+    public async Task WithoutCredentialsTheApiRefusesButHealthAnswers()
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
+        using var refused = await http.GetAsync(RecordingsApi.Path).WaitAsync(TestEnvironment.Timeout);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        var body = await refused.Content.ReadFromJsonAsync<JsonElement>().WaitAsync(TestEnvironment.Timeout);
+        Assert.Equal("user is not exist!", body.GetProperty("error").GetString());
+
+        using var health = await http.GetAsync("/healthz").WaitAsync(TestEnvironment.Timeout);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
 }
