@@ -87,26 +87,18 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task ReleaseRunAsync(string owner, string interactionId, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(ReleaseSql, new { owner, interactionId }, cancellationToken);
 
-    private const string CloseSql = """
-        UPDATE interactions SET status = 'closed', message = 'closed', update_time = now(),
-                                run_owner = NULL, run_lease_until = NULL
-        WHERE interaction_id = @interactionId AND status IN ('waiting', 'running')
-        """;
-
-    /// <summary>Marks a waiting or running interaction closed; from then on no raw can be written for it.</summary>
-    public async Task<bool> CloseAsync(string interactionId, CancellationToken cancellationToken) =>
-        await dataSource.ExecuteCountAsync(CloseSql, new { interactionId }, cancellationToken) == 1;
-
-    private const string AttachSql = """
+    private const string AttachSql = $"""
         WITH c AS (
             INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
             VALUES (@connectionId, @interactionId, @instanceId)
             ON CONFLICT (connection_id, interaction_id) DO NOTHING)
-        UPDATE interactions SET detached_since = NULL WHERE interaction_id = @interactionId
+        UPDATE interactions SET detached_since = NULL, update_time = now() WHERE interaction_id = @interactionId
+        RETURNING {Columns}
         """;
 
-    public Task AttachConnectionAsync(string connectionId, string interactionId, string instanceId, CancellationToken cancellationToken) =>
-        dataSource.ExecuteCountAsync(AttachSql, new { connectionId, interactionId, instanceId }, cancellationToken);
+    /// <summary>Records the connection as attached (the grace stops) and returns the interaction as it is now.</summary>
+    public Task<InteractionRow?> AttachConnectionAsync(string connectionId, string interactionId, string instanceId, CancellationToken cancellationToken) =>
+        dataSource.QueryOneAsync<InteractionRow>(AttachSql, new { connectionId, interactionId, instanceId }, cancellationToken);
 
     private const string DetachSql = """
         WITH gone AS (
@@ -145,30 +137,44 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     private const string PruneSql = """
         WITH dead AS (
-            DELETE FROM hub_instances WHERE heartbeat_at < now() - @deadAfter RETURNING instance_id)
-        DELETE FROM hub_connections WHERE instance_id IN (SELECT instance_id FROM dead)
+            DELETE FROM hub_instances WHERE heartbeat_at < now() - @deadAfter RETURNING instance_id),
+        gone AS (
+            DELETE FROM hub_connections WHERE instance_id IN (SELECT instance_id FROM dead) RETURNING interaction_id)
+        UPDATE interactions i SET detached_since = now()
+        WHERE i.interaction_id IN (SELECT interaction_id FROM gone) AND i.detached_since IS NULL
+          AND NOT EXISTS (
+              SELECT 1 FROM hub_connections h
+              WHERE h.interaction_id = i.interaction_id AND h.instance_id NOT IN (SELECT instance_id FROM dead))
         """;
 
-    /// <summary>Forgets instances (and their connections) that stopped heartbeating longer than <paramref name="deadAfter"/> ago.</summary>
+    /// <summary>
+    /// Forgets instances that stopped heartbeating longer than <paramref name="deadAfter"/> ago, and their
+    /// connections; for an interaction that had no other connection, the disconnect grace starts now.
+    /// </summary>
     public Task<int> PruneDeadInstancesAsync(TimeSpan deadAfter, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(PruneSql, new { deadAfter }, cancellationToken);
 
-    private const string AbandonedSql = """
-        SELECT i.interaction_id FROM interactions i
+    // One statement: an attach (which resets detached_since and update_time on the row) that commits first makes the
+    // row fail the grace test when it is re-checked under its lock, so a re-attached interaction is never closed.
+    private const string CloseAbandonedSql = """
+        UPDATE interactions i
+        SET status = 'closed', message = 'closed', update_time = now(), run_owner = NULL, run_lease_until = NULL
         WHERE i.status IN ('waiting', 'running') AND NOT i.is_deleted
           AND COALESCE(i.detached_since, i.update_time) < now() - @grace
           AND NOT EXISTS (
               SELECT 1 FROM hub_connections h JOIN hub_instances n USING (instance_id)
-              WHERE h.interaction_id = i.interaction_id AND n.heartbeat_at > now() - @instanceTimeout)
-        LIMIT 500
+              WHERE h.interaction_id = i.interaction_id
+                AND (h.instance_id = @self OR n.heartbeat_at > now() - @instanceTimeout))
+        RETURNING i.interaction_id
         """;
 
     /// <summary>
-    /// Waiting or running interactions that have had no live connection for longer than <paramref name="grace"/>
-    /// (a connection is live while its instance's heartbeat is younger than <paramref name="instanceTimeout"/>).
+    /// Closes the waiting or running interactions that have had no live connection for longer than
+    /// <paramref name="grace"/>: a connection is live when it is on <paramref name="self"/> or on an instance whose
+    /// heartbeat is younger than <paramref name="instanceTimeout"/>. Returns the ids it closed.
     /// </summary>
-    public Task<IReadOnlyList<string>> ListAbandonedAsync(TimeSpan grace, TimeSpan instanceTimeout, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<string>(AbandonedSql, new { grace, instanceTimeout }, cancellationToken);
+    public Task<IReadOnlyList<string>> CloseAbandonedAsync(string self, TimeSpan grace, TimeSpan instanceTimeout, CancellationToken cancellationToken) =>
+        dataSource.QueryListAsync<string>(CloseAbandonedSql, new { self, grace, instanceTimeout }, cancellationToken);
 }
 
 /// <summary>A run this instance now holds the lease of.</summary>

@@ -115,8 +115,10 @@ public sealed partial class InteractionSessions(
         return interaction;
     }
 
-    public Task AttachAsync(string connectionId, string interactionId, CancellationToken cancellationToken) =>
-        interactions.AttachConnectionAsync(connectionId, interactionId, instance.Id, cancellationToken);
+    /// <summary>Records the connection as attached to the interaction; returns the interaction as it is now.</summary>
+    public async Task<InteractionRow> AttachAsync(string connectionId, string interactionId, CancellationToken cancellationToken) =>
+        await interactions.AttachConnectionAsync(connectionId, interactionId, instance.Id, cancellationToken)
+        ?? throw new HubException($"interaction '{interactionId}' does not exist.");
 
     public Task DetachAsync(string connectionId, CancellationToken cancellationToken) =>
         interactions.DetachConnectionAsync(connectionId, cancellationToken);

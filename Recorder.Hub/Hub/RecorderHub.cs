@@ -20,7 +20,19 @@ public sealed partial class RecorderHub(
 
     public override async Task OnConnectedAsync()
     {
-        var outcome = await sessions.ConnectAsync(Context.User!, Context.GetHttpContext(), Context.ConnectionAborted);
+        ConnectOutcome outcome;
+        try
+        {
+            outcome = await sessions.ConnectAsync(Context.User!, Context.GetHttpContext(), Context.ConnectionAborted);
+        }
+        catch (Exception exception) when (!Context.ConnectionAborted.IsCancellationRequested)
+        {
+            // The database is unreachable: close without an error, so that the client tries again.
+            Log.AttachFailed(logger, exception, Context.ConnectionId, "(connect)");
+            Context.Abort();
+            return;
+        }
+
         if (outcome.Interaction is not { } interaction)
         {
             Log.Refused(logger, Context.ConnectionId, outcome.Refusal!);
@@ -29,11 +41,25 @@ public sealed partial class RecorderHub(
             return;
         }
 
-        Context.Items[InteractionKey] = interaction.InteractionId;
-        local.Add(Context.ConnectionId);
-        await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-        await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-        await Clients.Caller.Message(EnvelopeFactory.Connected(interaction));
+        // Attach, then send the connect envelope with the interaction as it is after the attach (a close that won
+        // the race shows as "closed"), then join the group: the connect envelope is always the first message, and
+        // the client's Resume, which SignalR runs only after this method, covers what was pushed before the join.
+        try
+        {
+            var attached = await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+            Context.Items[InteractionKey] = interaction.InteractionId;
+            await Clients.Caller.Message(EnvelopeFactory.Connected(attached));
+            await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+            local.Add(Context.ConnectionId);
+        }
+        catch (Exception exception) when (exception is not HubException)
+        {
+            // SignalR skips OnDisconnectedAsync when this method throws: undo here, and close without an error so
+            // that the client reconnects (and attaches again) instead of giving up.
+            Log.AttachFailed(logger, exception, Context.ConnectionId, interaction.InteractionId);
+            await DetachQuietlyAsync();
+            Context.Abort();
+        }
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)
@@ -41,7 +67,20 @@ public sealed partial class RecorderHub(
         if (Context.Items.ContainsKey(InteractionKey))
         {
             local.Remove(Context.ConnectionId);
+            await DetachQuietlyAsync();
+        }
+    }
+
+    /// <summary>Forgets the connection; if the database is unreachable, the instance's heartbeat stops counting it later.</summary>
+    private async Task DetachQuietlyAsync()
+    {
+        try
+        {
             await sessions.DetachAsync(Context.ConnectionId, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            Log.DetachFailed(logger, exception, Context.ConnectionId);
         }
     }
 
@@ -86,5 +125,11 @@ public sealed partial class RecorderHub(
     {
         [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Connection {ConnectionId} refused: {Reason}")]
         public static partial void Refused(ILogger logger, string connectionId, string reason);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not attach to {InteractionId}; closing it so that it reconnects")]
+        public static partial void AttachFailed(ILogger logger, Exception exception, string connectionId, string interactionId);
+
+        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not be detached")]
+        public static partial void DetachFailed(ILogger logger, Exception exception, string connectionId);
     }
 }

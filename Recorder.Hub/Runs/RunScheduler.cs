@@ -125,34 +125,35 @@ public sealed partial class RunScheduler(
 
     private async Task HousekeepAsync(CancellationToken stoppingToken)
     {
+        // Fresh before the abandoned check: peers must never see this instance's connections as dead.
+        await interactions.HeartbeatAsync(instance.Id, stoppingToken);
         var now = DateTimeOffset.UtcNow;
         if (now >= _nextRenewal)
         {
-            _nextRenewal = now + _options.Lease / 3;
-            await interactions.HeartbeatAsync(instance.Id, stoppingToken);
-            await interactions.PruneDeadInstancesAsync(_options.Lease * 10, stoppingToken);
+            await interactions.PruneDeadInstancesAsync(InstanceTimeout, stoppingToken);
             var owned = _runs.Keys.ToList();
             if (owned.Count > 0)
             {
                 var kept = (await interactions.RenewLeasesAsync(instance.Id, owned, _options.Lease, stoppingToken)).ToHashSet(StringComparer.Ordinal);
-                foreach (var lost in owned.Where(id => !kept.Contains(id)))
+                foreach (var lost in owned.Where(id => !kept.Contains(id) && _runs.ContainsKey(id)))
                 {
                     Log.LeaseLost(logger, lost);
                     await CancelAsync(lost);
                 }
             }
+
+            _nextRenewal = now + _options.Lease / 3;
         }
 
-        foreach (var abandoned in await interactions.ListAbandonedAsync(_options.DisconnectGrace, _options.Lease, stoppingToken))
+        foreach (var closed in await interactions.CloseAbandonedAsync(instance.Id, _options.DisconnectGrace, InstanceTimeout, stoppingToken))
         {
-            if (await interactions.CloseAsync(abandoned, stoppingToken))
-            {
-                Log.Closed(logger, abandoned, _options.DisconnectGrace);
-            }
-
-            await CancelAsync(abandoned);
+            Log.Closed(logger, closed, _options.DisconnectGrace);
+            await CancelAsync(closed);
         }
     }
+
+    /// <summary>An instance whose heartbeat is older than this is dead: its connections no longer count.</summary>
+    private TimeSpan InstanceTimeout => _options.Lease * 3;
 
     private async Task CancelAsync(string interactionId)
     {

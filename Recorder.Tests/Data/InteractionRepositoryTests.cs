@@ -1,3 +1,4 @@
+using Dapper;
 using Recorder.Data.Interactions;
 using Recorder.Data.Users;
 using Recorder.Tests.Infrastructure;
@@ -56,6 +57,9 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         Assert.Equal(2, claims.Count);
     }
 
+    private Task<IReadOnlyList<string>> CloseAbandonedAsync(string self, TimeSpan grace, TimeSpan instanceTimeout) =>
+        _interactions.CloseAbandonedAsync(self, grace, instanceTimeout, Ct);
+
     [Fact]
     public async Task TheGraceStartsWhenTheLastConnectionLeaves()
     {
@@ -65,29 +69,45 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         await _interactions.AttachConnectionAsync("c2", id, "inst", Ct);
 
         await _interactions.DetachConnectionAsync("c1", Ct);
-        Assert.DoesNotContain(id, await _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct));
+        Assert.DoesNotContain(id, await CloseAbandonedAsync("other", TimeSpan.Zero, TimeSpan.FromMinutes(1)));
 
         await _interactions.DetachConnectionAsync("c2", Ct);
-        var abandoned = await Eventually.UntilAsync(
-            () => _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct),
-            ids => ids.Contains(id), TestEnvironment.Timeout, "the interaction to count as abandoned");
-        Assert.Contains(id, abandoned);
-        Assert.DoesNotContain(id, await _interactions.ListAbandonedAsync(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1), Ct));
+        Assert.DoesNotContain(id, await CloseAbandonedAsync("other", TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(1)));
+        await Eventually.UntilAsync(
+            () => CloseAbandonedAsync("other", TimeSpan.Zero, TimeSpan.FromMinutes(1)),
+            ids => ids.Contains(id), TestEnvironment.Timeout, "the interaction to be closed");
+        Assert.Equal("closed", (await _interactions.FindAsync(id, Ct))!.Status);
     }
 
     [Fact]
-    public async Task ConnectionsOfADeadInstanceDoNotKeepAnInteractionAlive()
+    public async Task ConnectionsOfADeadInstanceDoNotKeepAnInteractionAliveButOurOwnDo()
     {
         var id = await NewRequestedRunAsync();
         var instance = $"dead-{Guid.NewGuid():N}";
         await _interactions.HeartbeatAsync(instance, Ct);
         await _interactions.AttachConnectionAsync("only", id, instance, Ct);
-        Assert.DoesNotContain(id, await _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct));
+        Assert.DoesNotContain(id, await CloseAbandonedAsync("other", TimeSpan.Zero, TimeSpan.FromMinutes(1)));
 
-        // With a heartbeat timeout of zero every instance counts as dead.
+        // With a heartbeat timeout of zero every instance counts as dead, except the one asking.
+        Assert.DoesNotContain(id, await CloseAbandonedAsync(instance, TimeSpan.Zero, TimeSpan.Zero));
         await Eventually.UntilAsync(
-            () => _interactions.ListAbandonedAsync(TimeSpan.Zero, TimeSpan.Zero, Ct),
+            () => CloseAbandonedAsync("other", TimeSpan.Zero, TimeSpan.Zero),
             ids => ids.Contains(id), TestEnvironment.Timeout, "the dead instance's connection to stop counting");
-        Assert.True(await _interactions.PruneDeadInstancesAsync(TimeSpan.Zero, Ct) >= 1);
+    }
+
+    [Fact]
+    public async Task PruningADeadInstanceStartsTheGraceOfItsInteractions()
+    {
+        var id = await NewRequestedRunAsync();
+        var instance = $"dead-{Guid.NewGuid():N}";
+        await _interactions.HeartbeatAsync(instance, Ct);
+        await _interactions.AttachConnectionAsync($"c-{instance}", id, instance, Ct);
+
+        await Eventually.UntilAsync(
+            () => _interactions.PruneDeadInstancesAsync(TimeSpan.Zero, Ct),
+            n => n >= 1, TestEnvironment.Timeout, "the dead instance to be pruned");
+        await using var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        Assert.NotNull(await connection.ExecuteScalarAsync<DateTime?>(
+            "SELECT detached_since FROM interactions WHERE interaction_id = @id", new { id }));
     }
 }

@@ -69,7 +69,7 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
     {
         var id = await NewClaimedInteractionAsync();
         Assert.Equal(AppendOutcome.Written, await _raws.AppendAsync(Raw(id, 1), Owner, Ct));
-        Assert.True(await _interactions.CloseAsync(id, Ct));
+        Assert.Contains(id, await _interactions.CloseAbandonedAsync("nobody", TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct));
 
         Assert.Equal(AppendOutcome.Refused, await _raws.AppendAsync(Raw(id, 2), Owner, Ct));
         Assert.Equal("closed", (await _interactions.FindAsync(id, Ct))!.Status);
