@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Npgsql;
 using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
@@ -79,11 +80,24 @@ public sealed partial class RunExecutor(
         {
             Log.Stopped(logger, claim.InteractionId, writer.LastSeq);
         }
+        catch (Exception exception) when (IsInfrastructure(exception))
+        {
+            // PostgreSQL (or the network) is down, not the recording: stop without a terminal raw. The lease runs
+            // out and the run continues, here or elsewhere, from the last raw written.
+            Log.Interrupted(logger, exception, claim.InteractionId, writer.LastSeq);
+        }
         catch (Exception exception)
         {
             await FailAsync(writer, claim.InteractionId, exception, cancellationToken);
         }
     }
+
+    private static bool IsInfrastructure(Exception exception) => exception switch
+    {
+        PostgresException => false, // the server answered: the statement itself is at fault
+        NpgsqlException or TimeoutException or System.Net.Sockets.SocketException => true,
+        _ => exception.InnerException is { } inner && IsInfrastructure(inner),
+    };
 
     private async Task FailAsync(Writer writer, string interactionId, Exception exception, CancellationToken cancellationToken)
     {
@@ -97,6 +111,10 @@ public sealed partial class RunExecutor(
         {
             await writer.AppendAsync(RecorderStatus.Failed, JsonValue.Create(reason), null, false, isHuman: false,
                 RecorderStatus.Failed, reason, cancellationToken);
+        }
+        catch (RunStoppedException)
+        {
+            Log.Stopped(logger, interactionId, writer.LastSeq);
         }
         catch (Exception writeFailure) when (writeFailure is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -147,6 +165,9 @@ public sealed partial class RunExecutor(
 
         [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "Run {InteractionId}: the failed raw could not be written")]
         public static partial void FailedRawNotWritten(ILogger logger, Exception exception, string interactionId);
+
+        [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Run {InteractionId} interrupted after seq {Seq} by an infrastructure failure; it continues once its lease runs out")]
+        public static partial void Interrupted(ILogger logger, Exception exception, string interactionId, long seq);
 
         [LoggerMessage(EventId = 2106, Level = LogLevel.Information, Message = "Run {InteractionId} continues after step {Done} of {Total}")]
         public static partial void Continuing(ILogger logger, string interactionId, int done, int total);

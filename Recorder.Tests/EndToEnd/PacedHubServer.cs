@@ -40,5 +40,5 @@ public sealed class GraceHubServer : PacedHubServer
 {
     public override TimeSpan Gap => TimeSpan.FromMilliseconds(400);
 
-    public override TimeSpan DisconnectGrace => TimeSpan.FromSeconds(1);
+    public override TimeSpan DisconnectGrace => TimeSpan.FromSeconds(2);
 }

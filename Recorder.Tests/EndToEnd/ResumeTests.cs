@@ -26,9 +26,15 @@ public sealed class ResumeTests(PacedHubServer server) : IClassFixture<PacedHubS
             messages.Add(message);
             if (messages.Count == 3)
             {
-                proxy.DropConnections();
+                // Keep the client out until the run has written at least two more raws, so that those can only
+                // arrive through the Resume after the reconnect.
+                proxy.Pause();
                 seqAtDrop = await server.QueryScalarAsync<long>(
                     "SELECT last_seq FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+                await Eventually.UntilAsync(
+                    () => server.QueryScalarAsync<long>("SELECT last_seq FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }),
+                    seq => seq >= seqAtDrop + 2, TestEnvironment.Timeout, "two raws written while the client is away");
+                proxy.Unpause();
             }
         }
 

@@ -106,7 +106,7 @@ public class HubServer : IAsyncLifetime
         return (await connection.QueryAsync<T>(sql, args).WaitAsync(TestEnvironment.Timeout)).AsList();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {

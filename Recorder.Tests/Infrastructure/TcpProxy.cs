@@ -14,8 +14,13 @@ public sealed class TcpProxy : IAsyncDisposable
     private readonly Task _accepting;
 
     public TcpProxy(Uri target)
+        : this(new IPEndPoint(IPAddress.Parse(target.Host), target.Port))
     {
-        _target = new IPEndPoint(IPAddress.Parse(target.Host), target.Port);
+    }
+
+    public TcpProxy(IPEndPoint target)
+    {
+        _target = target;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accepting = AcceptAsync();
@@ -24,6 +29,18 @@ public sealed class TcpProxy : IAsyncDisposable
     public int Port { get; }
 
     public int Drops { get; private set; }
+
+    /// <summary>While paused, new connections are closed at once, like a server that is down.</summary>
+    public bool Paused { get; private set; }
+
+    /// <summary>Cuts every connection and refuses new ones until <see cref="Unpause"/>.</summary>
+    public void Pause()
+    {
+        Paused = true;
+        DropConnections();
+    }
+
+    public void Unpause() => Paused = false;
 
     /// <summary>Closes every connection through the proxy (new ones are accepted again).</summary>
     public void DropConnections()
@@ -57,6 +74,13 @@ public sealed class TcpProxy : IAsyncDisposable
             catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
+            }
+
+            if (Paused)
+            {
+                inbound.Client.LingerState = new LingerOption(true, 0);
+                inbound.Dispose();
+                continue;
             }
 
             var outbound = new TcpClient();

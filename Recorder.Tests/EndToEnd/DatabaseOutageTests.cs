@@ -1,0 +1,61 @@
+using System.Net;
+using Npgsql;
+using Recorder.Client;
+using Recorder.Client.Contracts;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+/// <summary>A paced hub that reaches PostgreSQL through a proxy the tests can cut, like a database restart.</summary>
+public sealed class DatabaseProxyHubServer : PacedHubServer
+{
+    private static readonly NpgsqlConnectionStringBuilder Postgres = new(TestEnvironment.PostgresConnectionString);
+
+    public TcpProxy Proxy { get; } = new(new IPEndPoint(IPAddress.Loopback, Postgres.Port));
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        .. base.Settings,
+        new("ConnectionStrings:Recorder", new NpgsqlConnectionStringBuilder(Database.ConnectionString) { Host = "127.0.0.1", Port = Proxy.Port }.ConnectionString),
+    ];
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Proxy.DisposeAsync();
+    }
+}
+
+public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : IClassFixture<DatabaseProxyHubServer>
+{
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    [Theory]
+    [InlineData(1)]  // shorter than the retries: the run rides it out
+    [InlineData(7)]  // longer than the retries (about 6 s): the run stops and is taken up again when its lease runs out
+    public async Task APostgresOutageMidRunLosesAndRepeatsNothing(int outageSeconds)
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
+        await client.StartRecorderAsync(Ct);
+
+        var messages = new List<RecorderEnvelope>();
+        using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);
+        await foreach (var message in client.ReadMessagesAsync(patience.Token))
+        {
+            messages.Add(message);
+            if (messages.Count == 3)
+            {
+                server.Proxy.Pause();
+                await Task.Delay(TimeSpan.FromSeconds(outageSeconds), patience.Token); // the outage itself, not a wait for a condition
+                server.Proxy.Unpause();
+            }
+        }
+
+        Replays.AssertGapFreeFromOne(messages);
+        Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
+        Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask")), messages.Select(m => m.Status));
+        var written = await server.QueryAsync<string>("SELECT status FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
+        Assert.Equal(messages.Select(m => m.Status), written);
+    }
+}
