@@ -1,4 +1,6 @@
+using Dapper;
 using Npgsql;
+using Recorder.Data.Resilience;
 
 namespace Recorder.Data.Interactions;
 
@@ -19,9 +21,30 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         RETURNING {Columns}
         """;
 
-    /// <summary>Inserts the interaction; null when one with that id already exists.</summary>
-    public Task<InteractionRow?> CreateAsync(InteractionRow interaction, CancellationToken cancellationToken) =>
-        dataSource.QueryOneAsync<InteractionRow>(InsertSql, interaction, cancellationToken);
+    private const string LockUserSql = "SELECT pg_advisory_xact_lock(hashtextextended(@UserId, 11))";
+
+    /// <summary>
+    /// Inserts the interaction. With <paramref name="refuseIfUserBusy"/>, the user's other waiting or running
+    /// interactions are checked in the same transaction under a per-user lock, so two connects at once cannot both
+    /// pass the check. Returns the new row, or null with the reason: the user is busy, or the id is taken.
+    /// </summary>
+    public Task<(InteractionRow? Created, bool UserBusy)> CreateAsync(InteractionRow interaction, bool refuseIfUserBusy, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync<(InteractionRow?, bool)>(async ct =>
+        {
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await connection.ExecuteAsync(new CommandDefinition(LockUserSql, interaction, transaction, cancellationToken: ct));
+            if (refuseIfUserBusy && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                    HasActiveSql, new { userId = interaction.UserId, exceptInteractionId = interaction.InteractionId }, transaction, cancellationToken: ct)))
+            {
+                return (null, true);
+            }
+
+            var created = await connection.QuerySingleOrDefaultAsync<InteractionRow>(
+                new CommandDefinition(InsertSql, interaction, transaction, cancellationToken: ct));
+            await transaction.CommitAsync(ct);
+            return (created, false);
+        }, cancellationToken).AsTask();
 
     private const string FindSql = $"SELECT {Columns} FROM interactions WHERE interaction_id = @interactionId";
 
@@ -34,10 +57,6 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             WHERE user_id = @userId AND status IN ('waiting', 'running') AND NOT is_deleted
               AND interaction_id <> @exceptInteractionId)
         """;
-
-    /// <summary>Whether the user has a waiting or running interaction other than <paramref name="exceptInteractionId"/>.</summary>
-    public Task<bool> HasActiveAsync(string userId, string exceptInteractionId, CancellationToken cancellationToken) =>
-        dataSource.ScalarAsync<bool>(HasActiveSql, new { userId, exceptInteractionId }, cancellationToken);
 
     private const string RequestRunSql = """
         UPDATE interactions SET run_requested = true, update_time = now()

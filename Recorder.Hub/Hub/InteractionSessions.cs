@@ -70,12 +70,7 @@ public sealed partial class InteractionSessions(
                 return Refuse(exception.Message);
             }
 
-            if (authOptions.Value.CheckRunning && await interactions.HasActiveAsync(userId, clientId, cancellationToken))
-            {
-                return Refuse(RunningRefusal);
-            }
-
-            var created = await interactions.CreateAsync(new InteractionRow
+            var (created, userBusy) = await interactions.CreateAsync(new InteractionRow
             {
                 InteractionId = clientId,
                 UserId = userId,
@@ -88,7 +83,12 @@ public sealed partial class InteractionSessions(
                 Message = "waiting...",
                 CurrentStep = Guid.NewGuid().ToString("N"),
                 CallMethod = "recorder",
-            }, cancellationToken);
+            }, authOptions.Value.CheckRunning, cancellationToken);
+            if (userBusy)
+            {
+                return Refuse(RunningRefusal);
+            }
+
             if (created is not null)
             {
                 Log.Created(logger, created.InteractionId, userId);

@@ -56,6 +56,37 @@ public sealed class RefusalTests(HubServer server) : IClassFixture<HubServer>
     }
 
     [Fact]
+    public async Task ConcurrentConnectsOfOneUserCreateOneInteraction()
+    {
+        var (user, token) = await server.NewUserAsync();
+        var attempts = Enumerable.Range(0, 10).Select(async _ =>
+        {
+            try
+            {
+                return (Client: await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct), Refusal: (string?)null);
+            }
+            catch (RecorderConnectionRefusedException refused)
+            {
+                return (Client: (RecorderClient?)null, Refusal: refused.Reason);
+            }
+        }).ToList();
+        var outcomes = await Task.WhenAll(attempts).WaitAsync(TestEnvironment.Timeout);
+        try
+        {
+            Assert.Single(outcomes, o => o.Client is not null);
+            Assert.All(outcomes.Where(o => o.Client is null), o => Assert.Equal(InteractionSessions.RunningRefusal, o.Refusal));
+            Assert.Equal(1, await InteractionsOfAsync(user));
+        }
+        finally
+        {
+            foreach (var client in outcomes.Select(o => o.Client).OfType<RecorderClient>())
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task AClientIdOfAnotherUsersInteractionIsRefused()
     {
         var (owner, ownerToken) = await server.NewUserAsync();
