@@ -16,6 +16,7 @@ internal sealed class MessageSequencer
     private bool _completed;
     private (long Seq, Exception Error)? _endAt;
     private long _lastProgress;
+    private bool _begun;
 
     /// <summary>The highest seq delivered so far (every lower one was delivered too).</summary>
     public long LastSeq
@@ -39,7 +40,16 @@ internal sealed class MessageSequencer
     {
         lock (_gate)
         {
-            return !_completed && (_early.Count > 0 || (_lastSeq > 0 && _lastProgress < since));
+            return !_completed && (_early.Count > 0 || ((_lastSeq > 0 || _begun) && _lastProgress < since));
+        }
+    }
+
+    /// <summary>The run has begun (started here, or found running): silence from now on is suspicious.</summary>
+    public void Begin()
+    {
+        lock (_gate)
+        {
+            _begun = true;
         }
     }
 

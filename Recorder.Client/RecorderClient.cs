@@ -23,6 +23,7 @@ public sealed class RecorderClient : IAsyncDisposable
     private Task _resync = Task.CompletedTask;
     private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
     private int _pongs;
+    private int _disposed;
 
     private RecorderClient(RecorderClientOptions options)
     {
@@ -97,8 +98,11 @@ public sealed class RecorderClient : IAsyncDisposable
     }
 
     /// <summary>Starts the interaction's run; calling it again is harmless.</summary>
-    public Task StartRecorderAsync(CancellationToken cancellationToken) =>
-        _connection.InvokeAsync(nameof(IRecorderHub.StartRecorder), cancellationToken);
+    public async Task StartRecorderAsync(CancellationToken cancellationToken)
+    {
+        await _connection.InvokeAsync(nameof(IRecorderHub.StartRecorder), cancellationToken);
+        _sequencer.Begin();
+    }
 
     /// <summary>Asks the server for a <c>Pong</c>.</summary>
     public Task PingAsync(CancellationToken cancellationToken) =>
@@ -123,6 +127,11 @@ public sealed class RecorderClient : IAsyncDisposable
     /// <summary>Closes the connection (the server closes the interaction after its grace period unless another client attaches).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _lifetime.CancelAsync();
         await _resync.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _connection.DisposeAsync();
@@ -159,7 +168,7 @@ public sealed class RecorderClient : IAsyncDisposable
 
         Connected = greeting;
         await ResumeAsync(_sequencer.LastSeq, cancellationToken);
-        EndIfClosed(greeting);
+        ApplyGreeting(greeting);
         _resync = ResyncAsync(_lifetime.Token);
     }
 
@@ -193,11 +202,19 @@ public sealed class RecorderClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// A closed interaction (left alone longer than the server's grace) never writes its terminal raw: the stream
-    /// ends with <see cref="RecorderInteractionClosedException"/> after its last raw (the connect data's <c>last_seq</c>).
+    /// What the connect envelope tells about the stream: a running interaction has begun (silence is suspicious); a
+    /// closed one (left alone longer than the server's grace) never writes its terminal raw, so the stream ends with
+    /// <see cref="RecorderInteractionClosedException"/> after its last raw (the connect data's <c>last_seq</c>).
     /// </summary>
-    private void EndIfClosed(RecorderEnvelope greeting)
+    private void ApplyGreeting(RecorderEnvelope greeting)
     {
+        if (greeting.Data is { ValueKind: JsonValueKind.Object } interaction
+            && interaction.TryGetProperty("status", out var current) && current.ValueKind == JsonValueKind.String
+            && current.GetString() == RecorderStatus.Running)
+        {
+            _sequencer.Begin();
+        }
+
         if (greeting.Data is { ValueKind: JsonValueKind.Object } data
             && data.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
             && status.GetString() == RecorderStatus.Closed
@@ -213,7 +230,7 @@ public sealed class RecorderClient : IAsyncDisposable
         {
             var greeting = await _greeting.Task.WaitAsync(_options.ConnectTimeout);
             await ResumeAsync(_sequencer.LastSeq, CancellationToken.None);
-            EndIfClosed(greeting);
+            ApplyGreeting(greeting);
         }
         catch (RecorderConnectionRefusedException exception)
         {
@@ -230,6 +247,11 @@ public sealed class RecorderClient : IAsyncDisposable
     {
         if (envelope.Seq > 0)
         {
+            if (envelope.InteractionId != InteractionId)
+            {
+                return;
+            }
+
             _sequencer.Accept(envelope);
         }
         else if (envelope.Success)

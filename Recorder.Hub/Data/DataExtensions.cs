@@ -34,6 +34,15 @@ public static class DataExtensions
             // No session state is ever left on a connection (no SET, no prepared statements, only transaction-scoped
             // locks), so skip the DISCARD ALL that would otherwise cost a round trip on every reuse.
             dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+            // A hub that dies mid-transaction (the pusher holds its push lock across a send) must not hold its
+            // locks for hours: the server ends such a session after a minute idle in a transaction, or once TCP
+            // keepalives find the peer gone.
+            dataSource.ConnectionStringBuilder.Options = string.Join(' ', new[]
+            {
+                dataSource.ConnectionStringBuilder.Options,
+                "-c idle_in_transaction_session_timeout=60000",
+                "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
+            }.Where(o => !string.IsNullOrWhiteSpace(o)));
             return dataSource.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>()).Build();
         });
 

@@ -24,8 +24,10 @@ public sealed partial class RawPusher(
 {
     public const string Channel = "raw_inserted";
     private static readonly TimeSpan ListenerCheck = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan InitialListenBackoff = TimeSpan.FromMilliseconds(100);
 
     private readonly PushOptions _options = options.Value;
+    private TimeSpan _listenBackoff = InitialListenBackoff;
     private readonly Partition[] _partitions = Enumerable.Range(0, options.Value.Workers).Select(_ => new Partition()).ToArray();
 
     /// <summary>Asks for the interaction's unsent raws to be pushed now.</summary>
@@ -43,36 +45,66 @@ public sealed partial class RawPusher(
 
     private async Task ListenAsync(CancellationToken stoppingToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(100);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Schedule(e.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                try
                 {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    await ListenOnAsync(connection, stoppingToken);
                 }
-
-                Log.Listening(logger);
-                backoff = TimeSpan.FromMilliseconds(100);
-                await SweepOnceAsync(stoppingToken); // what was committed while nobody listened
-                while (true)
+                finally
                 {
-                    if (!await connection.WaitAsync(ListenerCheck, stoppingToken))
-                    {
-                        await using var check = new NpgsqlCommand("SELECT 1", connection);
-                        await check.ExecuteScalarAsync(stoppingToken);
-                    }
+                    // The pool does not reset connections: leave none behind still listening.
+                    await UnlistenQuietlyAsync(connection);
                 }
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                Log.ListenerFailed(logger, exception, backoff);
-                await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                Log.ListenerFailed(logger, exception, _listenBackoff);
+                await Task.Delay(_listenBackoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _listenBackoff = TimeSpan.FromTicks(Math.Min(_listenBackoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
+        }
+    }
+
+    private async Task ListenOnAsync(NpgsqlConnection connection, CancellationToken stoppingToken)
+    {
+        connection.Notification += (_, e) => Schedule(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+        {
+            await listen.ExecuteNonQueryAsync(stoppingToken);
+        }
+
+        Log.Listening(logger);
+        _listenBackoff = InitialListenBackoff;
+        await SweepOnceAsync(stoppingToken); // what was committed while nobody listened
+        while (true)
+        {
+            if (!await connection.WaitAsync(ListenerCheck, stoppingToken))
+            {
+                await using var check = new NpgsqlCommand("SELECT 1", connection);
+                await check.ExecuteScalarAsync(stoppingToken);
+            }
+        }
+    }
+
+    private static async Task UnlistenQuietlyAsync(NpgsqlConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+            await unlisten.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // a broken connection is not returned to the pool anyway
         }
     }
 

@@ -28,4 +28,12 @@ public sealed class OptionsValidationTests
         var error = await StartupErrorAsync("--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none", $"--{key}={value}");
         Assert.Contains(message, error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task APollSlowerThanAThirdOfTheLeaseIsRefused()
+    {
+        var error = await StartupErrorAsync("--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none",
+            "--Recorder:Runs:Lease=00:00:03", "--Recorder:Runs:PollInterval=00:00:02");
+        Assert.Contains("Recorder:Runs:PollInterval (00:00:02) must be at most a third of Recorder:Runs:Lease", error, StringComparison.Ordinal);
+    }
 }
