@@ -15,7 +15,7 @@ public sealed class PushOptions
     [Range(1, 10_000, ErrorMessage = "Recorder:Push:BatchSize must be between 1 and 10000.")]
     public int BatchSize { get; set; } = 256;
 
-    /// <summary>Interactions pushed in parallel (each one always by a single worker, in seq order).</summary>
-    [Range(1, 256, ErrorMessage = "Recorder:Push:Workers must be between 1 and 256.")]
-    public int Workers { get; set; } = 4;
+    /// <summary>Interactions pushed in parallel (each one always by a single task, in seq order).</summary>
+    [Range(1, 1024, ErrorMessage = "Recorder:Push:Workers must be between 1 and 1024.")]
+    public int Workers { get; set; } = 32;
 }

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -11,8 +11,8 @@ namespace Recorder.Hub.Push;
 /// <summary>
 /// Pushes committed raws to their interaction's SignalR group, in seq order, and marks them sent afterwards.
 /// Woken by PostgreSQL NOTIFY on insert (payload: the interaction id); a periodic sweep is the safety net.
-/// Each interaction is pushed by one worker of one instance at a time (a partition here, an advisory lock
-/// across instances).
+/// Each interaction is pushed by one task of one instance at a time (<see cref="Schedule"/> here, an advisory
+/// lock across instances); interactions are pushed in parallel, so a slow client holds up only its own.
 /// </summary>
 public sealed partial class RawPusher(
     NpgsqlDataSource dataSource,
@@ -28,19 +28,38 @@ public sealed partial class RawPusher(
 
     private readonly PushOptions _options = options.Value;
     private TimeSpan _listenBackoff = InitialListenBackoff;
-    private readonly Partition[] _partitions = Enumerable.Range(0, options.Value.Workers).Select(_ => new Partition()).ToArray();
+    private const int Pushing = 1;
+    private const int PushingAndAskedAgain = 2;
+
+    // Interactions being pushed now; "asked again" means a notification came during the push: push once more.
+    private readonly ConcurrentDictionary<string, int> _pushing = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _slots = new(options.Value.Workers);
+    private CancellationToken _stopping = new(canceled: true);
 
     /// <summary>Asks for the interaction's unsent raws to be pushed now.</summary>
     public void Schedule(string interactionId)
     {
-        var partition = _partitions[(int)((uint)StringComparer.Ordinal.GetHashCode(interactionId) % (uint)_partitions.Length)];
-        partition.Enqueue(interactionId);
+        while (!_stopping.IsCancellationRequested)
+        {
+            if (_pushing.TryAdd(interactionId, Pushing))
+            {
+                var stopping = _stopping;
+                _ = Task.Run(() => PushAsync(interactionId, stopping), CancellationToken.None);
+                return;
+            }
+
+            if (_pushing.TryUpdate(interactionId, PushingAndAskedAgain, Pushing)
+                || (_pushing.TryGetValue(interactionId, out var state) && state == PushingAndAskedAgain))
+            {
+                return;
+            }
+        }
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var workers = _partitions.Select(p => WorkAsync(p, stoppingToken));
-        return Task.WhenAll([ListenAsync(stoppingToken), SweepAsync(stoppingToken), .. workers]);
+        _stopping = stoppingToken;
+        return Task.WhenAll(ListenAsync(stoppingToken), SweepAsync(stoppingToken));
     }
 
     private async Task ListenAsync(CancellationToken stoppingToken)
@@ -132,29 +151,39 @@ public sealed partial class RawPusher(
         }
     }
 
-    private async Task WorkAsync(Partition partition, CancellationToken stoppingToken)
+    private async Task PushAsync(string interactionId, CancellationToken stoppingToken)
     {
+        var slot = false;
         try
         {
-            await foreach (var interactionId in partition.Reader.ReadAllAsync(stoppingToken))
+            await _slots.WaitAsync(stoppingToken);
+            slot = true;
+            do
             {
-                partition.Taken(interactionId);
-                try
+                _pushing[interactionId] = Pushing; // a notification from now on asks for another pass
+                while (await raws.PushUnsentAsync(interactionId, _options.BatchSize, (rows, ct) => SendAsync(interactionId, rows, ct), stoppingToken)
+                       == _options.BatchSize)
                 {
-                    while (await raws.PushUnsentAsync(interactionId, _options.BatchSize, (rows, ct) => SendAsync(interactionId, rows, ct), stoppingToken)
-                           == _options.BatchSize)
-                    {
-                    }
-                }
-                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // Nothing was marked sent; the sweep brings the interaction back.
-                    Log.PushFailed(logger, exception, interactionId);
                 }
             }
+            while (!_pushing.TryRemove(KeyValuePair.Create(interactionId, Pushing)));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
         {
+            // Nothing unsent was marked sent; the sweep brings the interaction back.
+            Log.PushFailed(logger, exception, interactionId);
+            _pushing.TryRemove(interactionId, out _);
+        }
+        catch (OperationCanceledException)
+        {
+            _pushing.TryRemove(interactionId, out _);
+        }
+        finally
+        {
+            if (slot)
+            {
+                _slots.Release();
+            }
         }
     }
 
@@ -167,37 +196,6 @@ public sealed partial class RawPusher(
         }
 
         Log.Pushed(logger, interactionId, rows.Count, rows[^1].Seq);
-    }
-
-    /// <summary>A queue of interactions with at most one pending entry per interaction.</summary>
-    private sealed class Partition
-    {
-        private readonly Channel<string> _queue = System.Threading.Channels.Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        private readonly HashSet<string> _pending = new(StringComparer.Ordinal);
-
-        public ChannelReader<string> Reader => _queue.Reader;
-
-        public void Enqueue(string interactionId)
-        {
-            lock (_pending)
-            {
-                if (!_pending.Add(interactionId))
-                {
-                    return;
-                }
-            }
-
-            _queue.Writer.TryWrite(interactionId);
-        }
-
-        /// <summary>Called before the push starts, so that a notification arriving during the push queues another pass.</summary>
-        public void Taken(string interactionId)
-        {
-            lock (_pending)
-            {
-                _pending.Remove(interactionId);
-            }
-        }
     }
 
     private static partial class Log
