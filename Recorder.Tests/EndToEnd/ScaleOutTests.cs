@@ -98,4 +98,48 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
         Assert.NotNull(stoppedOwner);
         Assert.NotEqual(stoppedOwner, finalOwner);
     }
+
+    [Fact]
+    public async Task WhenTheInstanceRunningTheReplayDiesAnotherTakesItOverAfterItsLease()
+    {
+        var runnerA = await server.StartAsync(RedisHubServer.Runner, Ct);
+        var runnerB = await server.StartAsync(RedisHubServer.Runner, Ct);
+        var runners = new[] { runnerA, runnerB }.ToDictionary(a => a.Services.GetRequiredService<InstanceIdentity>().Id);
+        try
+        {
+            var (user, token) = await server.NewUserAsync();
+            await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
+            await client.StartRecorderAsync(Ct);
+
+            var messages = new List<RecorderEnvelope>();
+            string? deadOwner = null;
+            await foreach (var message in client.ReadMessagesAsync(Ct))
+            {
+                messages.Add(message);
+                if (messages.Count == 3)
+                {
+                    deadOwner = await server.QueryScalarAsync<string>(
+                        "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+
+                    // No StopAsync: the lease is not released and the instance is not deregistered, as in a crash.
+                    await runners[deadOwner].DisposeAsync();
+                    runners.Remove(deadOwner);
+                }
+            }
+
+            Replays.AssertGapFreeFromOne(messages);
+            Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask")), messages.Select(m => m.Status));
+            var finalOwner = await server.QueryScalarAsync<string>(
+                "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+            Assert.Equal(runners.Keys.Single(), finalOwner);
+            Assert.NotEqual(deadOwner, finalOwner);
+        }
+        finally
+        {
+            foreach (var runner in runners.Values)
+            {
+                await runner.DisposeAsync();
+            }
+        }
+    }
 }
