@@ -188,4 +188,18 @@ public sealed class XAgentDiskReaderTests
 
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AFileLargerThanTheCapIsRefusedNamingIt()
+    {
+        using var temp = ReplayFixtures.CopyToTemp("no_plan");
+        Directory.CreateDirectory(Path.Combine(temp.Path, "workspace"));
+        await using (var huge = File.Create(Path.Combine(temp.Path, "workspace", "huge.bin")))
+        {
+            huge.SetLength(XAgentDiskReader.MaxFileBytes + 1); // sparse: nothing is written
+        }
+
+        var error = await Assert.ThrowsAsync<RecordingFormatException>(() => XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None));
+        Assert.StartsWith("workspace/huge.bin: larger than", error.Message, StringComparison.Ordinal);
+    }
 }

@@ -11,9 +11,30 @@ namespace Recorder.Hub.Recordings.XAgent;
 /// </summary>
 public static partial class XAgentDiskReader
 {
+    /// <summary>The largest file a recording may hold; a run reads its recording into memory.</summary>
+    public const long MaxFileBytes = 64L * 1024 * 1024;
+
+    /// <summary>The largest recording, all files together.</summary>
+    public const long MaxRecordingBytes = 256L * 1024 * 1024;
+
     public static async Task<XAgentRecording> ReadAsync(string folder, CancellationToken ct)
     {
         var files = RecordingFolderWalker.ListFiles(folder);
+        var total = 0L;
+        foreach (var (relative, file) in files)
+        {
+            if (file.Length > MaxFileBytes)
+            {
+                throw new RecordingFormatException($"{relative}: larger than {MaxFileBytes / (1024 * 1024)} MB; refused");
+            }
+
+            total += file.Length;
+        }
+
+        if (total > MaxRecordingBytes)
+        {
+            throw new RecordingFormatException($"the recording holds more than {MaxRecordingBytes / (1024 * 1024)} MB; refused");
+        }
 
         XAgentQuery? query = null;
         XAgentConfig? config = null;
