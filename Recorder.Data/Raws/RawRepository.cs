@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dapper;
 using Npgsql;
 using Recorder.Data.Resilience;
@@ -56,6 +57,31 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
     /// <summary>Committed raws with <c>seq &gt; afterSeq</c>, sent or not, in seq order.</summary>
     public Task<IReadOnlyList<RawRow>> ListAfterAsync(string interactionId, long afterSeq, int limit, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<RawRow>(ListAfterSql, new { interactionId, afterSeq, limit }, cancellationToken);
+
+    /// <summary>Every committed raw with <c>seq &gt; afterSeq</c>, in seq order, a page at a time.</summary>
+    public async IAsyncEnumerable<IReadOnlyList<RawRow>> ListPagesAfterAsync(
+        string interactionId,
+        long afterSeq,
+        int pageSize,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var after = afterSeq;
+        while (true)
+        {
+            var page = await ListAfterAsync(interactionId, after, pageSize, cancellationToken);
+            if (page.Count > 0)
+            {
+                yield return page;
+            }
+
+            if (page.Count < pageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Seq;
+        }
+    }
 
     private const string PendingSql = """
         SELECT DISTINCT interaction_id FROM raw WHERE NOT is_send AND NOT is_deleted LIMIT @limit

@@ -126,23 +126,18 @@ public sealed partial class InteractionSessions(
     /// <summary>Sends the caller every committed raw of the interaction with <c>seq &gt; afterSeq</c>, in order.</summary>
     public async Task SendBacklogAsync(IRecorderClient caller, string interactionId, long afterSeq, CancellationToken cancellationToken)
     {
-        var after = afterSeq;
-        while (true)
+        var last = afterSeq;
+        await foreach (var page in raws.ListPagesAfterAsync(interactionId, afterSeq, ResumePage, cancellationToken))
         {
-            var page = await raws.ListAfterAsync(interactionId, after, ResumePage, cancellationToken);
             foreach (var envelope in await envelopes.CreateAsync(interactionId, page, cancellationToken))
             {
                 await caller.Message(envelope);
             }
 
-            if (page.Count < ResumePage)
-            {
-                Log.Resumed(logger, interactionId, afterSeq, page.Count == 0 ? after : page[^1].Seq);
-                return;
-            }
-
-            after = page[^1].Seq;
+            last = page[^1].Seq;
         }
+
+        Log.Resumed(logger, interactionId, afterSeq, last);
     }
 
     private static ConnectOutcome Refuse(string reason) => new(null, reason);

@@ -12,7 +12,7 @@ namespace Recorder.Hub.Push;
 /// </summary>
 public static class RawDataProcessor
 {
-    public const string NotebookTool = "PythonNotebook_execute_cell";
+    private const string NotebookTool = Recordings.XAgent.XAgentReplayMapper.NotebookTool;
 
     /// <summary>
     /// The workspace files <see cref="Process"/> will want for this data: the <c>file_name</c>s of a notebook call's

@@ -25,10 +25,8 @@ public sealed class PastInteractionSource(
 
         var steps = new List<ReplayStep>();
         string? failure = null;
-        long after = 0;
-        while (true)
+        await foreach (var page in raws.ListPagesAfterAsync(past.InteractionId, 0, PageSize, cancellationToken))
         {
-            var page = await raws.ListAfterAsync(past.InteractionId, after, PageSize, cancellationToken);
             foreach (var raw in page)
             {
                 switch (raw.Status)
@@ -44,13 +42,6 @@ public sealed class PastInteractionSource(
                         break;
                 }
             }
-
-            if (page.Count < PageSize)
-            {
-                break;
-            }
-
-            after = page[^1].Seq;
         }
 
         var files = await workspace.ReadAllAsync(past.InteractionId, cancellationToken);

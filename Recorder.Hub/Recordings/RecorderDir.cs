@@ -75,8 +75,10 @@ public static class RecorderDir
         return candidate;
     }
 
-    private static bool IsInside(string root, string path) =>
-        path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    /// <summary>Whether the full path <paramref name="path"/> is <paramref name="folder"/> or lies under it.</summary>
+    internal static bool IsInside(string folder, string path) =>
+        path.Equals(folder, StringComparison.Ordinal) ||
+        path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>The path with every symbolic link along it resolved.</summary>
     private static string RealPath(string path)

@@ -70,20 +70,16 @@ internal static class RecordingFolderWalker
             throw new RecordingFormatException($"{relative}: symbolic link cannot be resolved ({e.Message})", e);
         }
 
-        if (!IsInside(root, target))
+        if (!RecorderDir.IsInside(root, target))
         {
             throw new RecordingFormatException($"{relative}: symbolic link points outside the recording folder; refused");
         }
 
-        if (IsInside(target, Path.TrimEndingDirectorySeparator(link.FullName)))
+        if (RecorderDir.IsInside(target, Path.TrimEndingDirectorySeparator(link.FullName)))
         {
             throw new RecordingFormatException($"{relative}: symbolic link points at one of its own parent folders; refused");
         }
 
         return target;
     }
-
-    private static bool IsInside(string folder, string path) =>
-        path.Equals(folder, StringComparison.Ordinal) ||
-        path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 }
