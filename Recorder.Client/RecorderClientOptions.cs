@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Connections.Client;
 namespace Recorder.Client;
 
 /// <summary>How to reach the hub and which recording to replay.</summary>
-public sealed class RecorderClientOptions
+public sealed record RecorderClientOptions
 {
     /// <summary>The hub's URL, e.g. <c>http://127.0.0.1:5080/hubs/recorder</c>.</summary>
     public required Uri HubUrl { get; init; }

@@ -43,13 +43,8 @@ public sealed class DeliveryTests(NoSweepHubServer server) : IClassFixture<NoSwe
     {
         var (user, token) = await server.NewUserAsync();
         var attempts = 0;
-        var options = server.ClientOptions(user, token, "multi_subtask");
-        await using var client = await RecorderClient.ConnectAsync(new RecorderClientOptions
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask") with
         {
-            HubUrl = options.HubUrl,
-            UserId = user,
-            Token = token,
-            RecorderDir = "multi_subtask",
             ConnectAttempts = 3,
             ConfigureHttpConnection = http => http.HttpMessageHandlerFactory = inner => new FailFirstHandler(inner, () => ++attempts),
         }, Ct);

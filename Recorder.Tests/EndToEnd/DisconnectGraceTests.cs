@@ -13,19 +13,25 @@ public sealed class DisconnectGraceTests(GraceHubServer server) : IClassFixture<
     private Task<string> StatusOfAsync(string id) =>
         server.QueryScalarAsync<string>("SELECT status FROM interactions WHERE interaction_id = @id", new { id });
 
+    /// <summary>Starts a paced run, reads its first messages, and disconnects; returns the interaction id.</summary>
+    private async Task<string> StartThenLeaveAsync(string user, string token, int messagesRead)
+    {
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
+        await client.StartRecorderAsync(Ct);
+        await using var messages = client.ReadMessagesAsync(Ct).GetAsyncEnumerator(Ct);
+        for (var i = 0; i < messagesRead; i++)
+        {
+            Assert.True(await messages.MoveNextAsync());
+        }
+
+        return client.InteractionId;
+    }
+
     [Fact]
     public async Task AClientThatLeavesHasItsRunClosedAfterTheGrace()
     {
         var (user, token) = await server.NewUserAsync();
-        string id;
-        await using (var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct))
-        {
-            id = client.InteractionId;
-            await client.StartRecorderAsync(Ct);
-            await using var messages = client.ReadMessagesAsync(Ct).GetAsyncEnumerator(Ct);
-            Assert.True(await messages.MoveNextAsync());
-            Assert.True(await messages.MoveNextAsync());
-        }
+        var id = await StartThenLeaveAsync(user, token, messagesRead: 2);
 
         await Eventually.UntilAsync(() => StatusOfAsync(id), s => s != RecorderStatus.Running, TestEnvironment.Timeout, "the interaction to leave running");
         var scheduler = server.Services.GetRequiredService<RunScheduler>();
@@ -44,14 +50,7 @@ public sealed class DisconnectGraceTests(GraceHubServer server) : IClassFixture<
     public async Task ReattachingToAClosedInteractionDeliversItsRawsThenEnds()
     {
         var (user, token) = await server.NewUserAsync();
-        string id;
-        await using (var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct))
-        {
-            id = client.InteractionId;
-            await client.StartRecorderAsync(Ct);
-            await using var messages = client.ReadMessagesAsync(Ct).GetAsyncEnumerator(Ct);
-            Assert.True(await messages.MoveNextAsync());
-        }
+        var id = await StartThenLeaveAsync(user, token, messagesRead: 1);
 
         await Eventually.UntilAsync(() => StatusOfAsync(id), s => s == RecorderStatus.Closed, TestEnvironment.Timeout, "the interaction to close");
         var written = await server.QueryAsync<long>("SELECT seq FROM raw WHERE interaction_id = @id ORDER BY seq", new { id });

@@ -197,9 +197,8 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     public async Task QueryStringConnectWorksLikeHeaders()
     {
         var (user, token) = await server.NewUserAsync();
-        var options = server.ClientOptions(user, token, "multi_subtask");
         await using var client = await RecorderClient.ConnectAsync(
-            new RecorderClientOptions { HubUrl = options.HubUrl, UserId = user, Token = token, RecorderDir = "multi_subtask", UseHeaders = false }, Ct);
+            server.ClientOptions(user, token, "multi_subtask") with { UseHeaders = false }, Ct);
         var messages = await Replays.RunToEndAsync(client);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
     }

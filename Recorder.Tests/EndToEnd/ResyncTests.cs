@@ -33,15 +33,8 @@ public sealed class ResyncTests(NoRunHubServer server) : IClassFixture<NoRunHubS
     public async Task ALostPushIsRecoveredByTheClientOnItsOwn()
     {
         var (user, token) = await server.NewUserAsync();
-        var options = server.ClientOptions(user, token, "multi_subtask");
-        await using var client = await RecorderClient.ConnectAsync(new RecorderClientOptions
-        {
-            HubUrl = options.HubUrl,
-            UserId = user,
-            Token = token,
-            RecorderDir = "multi_subtask",
-            ResyncInterval = TimeSpan.FromMilliseconds(200),
-        }, Ct);
+        await using var client = await RecorderClient.ConnectAsync(
+            server.ClientOptions(user, token, "multi_subtask") with { ResyncInterval = TimeSpan.FromMilliseconds(200) }, Ct);
 
         await WriteAsync(client.InteractionId, 1, RecorderStatus.Running, lost: true);   // a gap before seq 2
         await WriteAsync(client.InteractionId, 2, RecorderStatus.Inner, lost: false);
