@@ -89,11 +89,14 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     private const string RenewSql = """
         UPDATE interactions SET run_lease_until = now() + @lease
-        WHERE interaction_id = ANY(@ids) AND run_owner = @owner AND status IN ('waiting', 'running')
+        WHERE interaction_id = ANY(@ids) AND run_owner = @owner
         RETURNING interaction_id
         """;
 
-    /// <summary>Extends the leases this owner still holds; returns the ids it still owns.</summary>
+    /// <summary>
+    /// Extends the leases this owner still holds; returns the ids it still owns (a run that just finished still
+    /// counts; one whose interaction was closed does not: closing clears the owner).
+    /// </summary>
     public Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, TimeSpan lease, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<string>(RenewSql, new { owner, ids = ids.ToArray(), lease }, cancellationToken);
 
