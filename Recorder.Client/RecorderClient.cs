@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
@@ -48,11 +49,6 @@ public sealed class RecorderClient : IAsyncDisposable
 
         _connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), OnMessage);
         _connection.On(nameof(IRecorderClient.Pong), () => Interlocked.Increment(ref _pongs));
-        _connection.Reconnecting += _ =>
-        {
-            _greeting = NewGreeting();
-            return Task.CompletedTask;
-        };
         _connection.Reconnected += _ => ResumeAfterReconnectAsync();
         _connection.Closed += error =>
         {
@@ -143,7 +139,9 @@ public sealed class RecorderClient : IAsyncDisposable
         var retry = _options.ConnectAttempts <= 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
-                ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>().Handle<WebSocketException>().Handle<TimeoutException>(),
+                ShouldHandle = new PredicateBuilder()
+                    .Handle<HttpRequestException>().Handle<WebSocketException>().Handle<TimeoutException>()
+                    .Handle<RecorderConnectionLostException>(),
                 MaxRetryAttempts = _options.ConnectAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
@@ -168,7 +166,6 @@ public sealed class RecorderClient : IAsyncDisposable
 
         Connected = greeting;
         await ResumeAsync(_sequencer.LastSeq, cancellationToken);
-        ApplyGreeting(greeting);
         _resync = ResyncAsync(_lifetime.Token);
     }
 
@@ -224,22 +221,23 @@ public sealed class RecorderClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// After a reconnect, asks for what was pushed while away. The server handles this Resume only after it has
+    /// sent the new connection's connect envelope, which <see cref="OnMessage"/> applies.
+    /// </summary>
     private async Task ResumeAfterReconnectAsync()
     {
         try
         {
-            var greeting = await _greeting.Task.WaitAsync(_options.ConnectTimeout);
             await ResumeAsync(_sequencer.LastSeq, CancellationToken.None);
-            ApplyGreeting(greeting);
-        }
-        catch (RecorderConnectionRefusedException exception)
-        {
-            _sequencer.Fail(exception);
-            await _connection.StopAsync();
         }
         catch (Exception) when (_connection.State != HubConnectionState.Connected)
         {
             // Lost again: the next Reconnected resumes.
+        }
+        catch (HubException)
+        {
+            // The connection was refused (OnMessage ends the stream); or the resync's next tick tries again.
         }
     }
 
@@ -247,20 +245,29 @@ public sealed class RecorderClient : IAsyncDisposable
     {
         if (envelope.Seq > 0)
         {
-            if (envelope.InteractionId != InteractionId)
+            if (envelope.InteractionId == InteractionId)
             {
-                return;
+                _sequencer.Accept(envelope);
             }
 
-            _sequencer.Accept(envelope);
+            return;
         }
-        else if (envelope.Success)
+
+        // The first connect completes the greeting; every connect envelope (later ones after reconnects, or a
+        // "closed" notice) tells how the stream stands.
+        if (envelope.Success)
         {
+            ApplyGreeting(envelope);
             _greeting.TrySetResult(envelope);
+            return;
         }
-        else
+
+        var refused = new RecorderConnectionRefusedException(envelope.Message ?? "refused");
+        if (!_greeting.TrySetException(refused))
         {
-            _greeting.TrySetException(new RecorderConnectionRefusedException(envelope.Message ?? "refused"));
+            // Refused on a reconnect: final.
+            _sequencer.Fail(refused);
+            _ = _connection.StopAsync();
         }
     }
 

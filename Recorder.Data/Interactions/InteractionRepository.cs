@@ -126,13 +126,17 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         WITH gone AS (
             DELETE FROM hub_connections WHERE connection_id = @connectionId RETURNING interaction_id)
         UPDATE interactions i SET detached_since = now()
-        WHERE i.interaction_id IN (SELECT interaction_id FROM gone) AND i.detached_since IS NULL
+        WHERE i.interaction_id IN (SELECT interaction_id FROM gone)
           AND NOT EXISTS (
               SELECT 1 FROM hub_connections h
               WHERE h.interaction_id = i.interaction_id AND h.connection_id <> @connectionId)
         """;
 
-    /// <summary>Forgets the connection; for each interaction it was the last one of, the disconnect grace starts.</summary>
+    /// <summary>
+    /// Forgets the connection; for each interaction it was the last one of, the disconnect grace (re)starts now.
+    /// (A detach racing an attach may set it while the new connection is attached; harmless, since a closing needs
+    /// no live connection, and the next detach sets it again.)
+    /// </summary>
     public Task DetachConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(DetachSql, new { connectionId }, cancellationToken);
 
@@ -144,6 +148,38 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// <summary>Tells the other instances this one is alive (its connections count as live).</summary>
     public Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(HeartbeatSql, new { instanceId }, cancellationToken);
+
+    // Rows attached in the last few seconds are left alone: their connection may have joined after the snapshot.
+    private const string ReconcileSql = """
+        WITH live AS (
+            SELECT * FROM unnest(@connectionIds::text[], @interactionIds::text[]) AS l(connection_id, interaction_id)),
+        added AS (
+            INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
+            SELECT l.connection_id, l.interaction_id, @instanceId FROM live l
+            JOIN interactions i ON i.interaction_id = l.interaction_id
+            ON CONFLICT (connection_id, interaction_id) DO NOTHING
+            RETURNING interaction_id),
+        gone AS (
+            DELETE FROM hub_connections h
+            WHERE h.instance_id = @instanceId AND h.connected_at < now() - interval '5 seconds'
+              AND NOT EXISTS (SELECT 1 FROM live l WHERE l.connection_id = h.connection_id AND l.interaction_id = h.interaction_id)
+            RETURNING h.interaction_id)
+        UPDATE interactions i
+        SET detached_since = CASE WHEN i.interaction_id IN (SELECT interaction_id FROM added) THEN NULL ELSE now() END
+        WHERE i.interaction_id IN (SELECT interaction_id FROM added UNION SELECT interaction_id FROM gone)
+        """;
+
+    /// <summary>
+    /// Makes this instance's rows of <c>hub_connections</c> match the connections it really holds: rows lost (pruned
+    /// while this instance could not heartbeat) come back, rows left behind (a detach that failed) go, starting the grace.
+    /// </summary>
+    public Task ReconcileConnectionsAsync(string instanceId, IReadOnlyList<(string ConnectionId, string InteractionId)> attached, CancellationToken cancellationToken) =>
+        dataSource.ExecuteCountAsync(ReconcileSql, new
+        {
+            instanceId,
+            connectionIds = attached.Select(a => a.ConnectionId).ToArray(),
+            interactionIds = attached.Select(a => a.InteractionId).ToArray(),
+        }, cancellationToken);
 
     private const string RemoveInstanceSql = """
         WITH gone AS (

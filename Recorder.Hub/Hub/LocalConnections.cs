@@ -2,16 +2,25 @@ using System.Collections.Concurrent;
 
 namespace Recorder.Hub.Hub;
 
-/// <summary>The attached connections of this instance (the 20-second pong goes to these only).</summary>
+/// <summary>
+/// The attached connections of this instance and the interactions each is attached to: the 20-second pong goes
+/// to these, and the run scheduler reconciles this instance's rows of <c>hub_connections</c> with them.
+/// </summary>
 public sealed class LocalConnections
 {
-    private readonly ConcurrentDictionary<string, byte> _ids = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string[]> _attached = new(StringComparer.Ordinal);
 
-    public int Count => _ids.Count;
+    public int Count => _attached.Count;
 
-    public void Add(string connectionId) => _ids.TryAdd(connectionId, 0);
+    /// <summary>Records the attachment (before it is written to the database, so a reconcile never removes it).</summary>
+    public void Add(string connectionId, string interactionId) =>
+        _attached.AddOrUpdate(connectionId, [interactionId], (_, ids) => ids.Contains(interactionId) ? ids : [.. ids, interactionId]);
 
-    public void Remove(string connectionId) => _ids.TryRemove(connectionId, out _);
+    public void Remove(string connectionId) => _attached.TryRemove(connectionId, out _);
 
-    public IReadOnlyList<string> Snapshot() => _ids.Keys.ToList();
+    public IReadOnlyList<string> Snapshot() => _attached.Keys.ToList();
+
+    /// <summary>Every (connection, interaction) pair attached here now.</summary>
+    public IReadOnlyList<(string ConnectionId, string InteractionId)> Attachments() =>
+        [.. _attached.SelectMany(a => a.Value.Select(interactionId => (a.Key, interactionId)))];
 }

@@ -27,9 +27,9 @@ public sealed partial class RecorderHub(
         }
         catch (Exception exception) when (!Context.ConnectionAborted.IsCancellationRequested)
         {
-            // The database is unreachable: close without an error, so that the client tries again.
+            // The database is unreachable: drop the connection so that the client reconnects.
             Log.AttachFailed(logger, exception, Context.ConnectionId, "(connect)");
-            Context.Abort();
+            DropForReconnect();
             return;
         }
 
@@ -46,19 +46,20 @@ public sealed partial class RecorderHub(
         // the client's Resume, which SignalR runs only after this method, covers what was pushed before the join.
         try
         {
+            local.Add(Context.ConnectionId, interaction.InteractionId);
             var attached = await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
             Context.Items[InteractionKey] = interaction.InteractionId;
             await Clients.Caller.Message(EnvelopeFactory.Connected(attached));
             await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-            local.Add(Context.ConnectionId);
         }
         catch (Exception exception) when (exception is not HubException)
         {
-            // SignalR skips OnDisconnectedAsync when this method throws: undo here, and close without an error so
-            // that the client reconnects (and attaches again) instead of giving up.
+            // SignalR skips OnDisconnectedAsync when this method throws: undo here, and drop the connection so that
+            // the client reconnects (and attaches again) instead of giving up.
             Log.AttachFailed(logger, exception, Context.ConnectionId, interaction.InteractionId);
+            local.Remove(Context.ConnectionId);
             await DetachQuietlyAsync();
-            Context.Abort();
+            DropForReconnect();
         }
     }
 
@@ -101,10 +102,27 @@ public sealed partial class RecorderHub(
             // Another of the caller's interactions: join its group too (the connection's own is joined on connect).
             var interaction = await sessions.FindOwnedAsync(Context.UserIdentifier, interactionId, Context.ConnectionAborted);
             await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+            local.Add(Context.ConnectionId, interaction.InteractionId);
             await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
         }
 
         await sessions.SendBacklogAsync(Clients.Caller, interactionId, afterSeq, Context.ConnectionAborted);
+    }
+
+    /// <summary>
+    /// Drops the transport without SignalR's close message: <see cref="HubCallerContext.Abort"/> would tell the
+    /// client not to reconnect, which is right for a refusal but not for a passing failure.
+    /// </summary>
+    private void DropForReconnect()
+    {
+        if (Context.GetHttpContext() is { } http)
+        {
+            http.Abort();
+        }
+        else
+        {
+            Context.Abort();
+        }
     }
 
     /// <summary>

@@ -16,6 +16,6 @@ public sealed class PushOptions
     public int BatchSize { get; set; } = 256;
 
     /// <summary>Interactions pushed in parallel (each one always by a single task, in seq order).</summary>
-    [Range(1, 1024, ErrorMessage = "Recorder:Push:Workers must be between 1 and 1024.")]
+    [Range(1, 64, ErrorMessage = "Recorder:Push:Workers must be between 1 and 64 (each push holds a pooled connection and may need another).")]
     public int Workers { get; set; } = 32;
 }

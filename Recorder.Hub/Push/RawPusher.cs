@@ -153,37 +153,36 @@ public sealed partial class RawPusher(
 
     private async Task PushAsync(string interactionId, CancellationToken stoppingToken)
     {
-        var slot = false;
         try
         {
-            await _slots.WaitAsync(stoppingToken);
-            slot = true;
             do
             {
-                _pushing[interactionId] = Pushing; // a notification from now on asks for another pass
-                while (await raws.PushUnsentAsync(interactionId, _options.BatchSize, (rows, ct) => SendAsync(interactionId, rows, ct), stoppingToken)
-                       == _options.BatchSize)
+                // A slot per pass: a busy interaction queues behind the others between passes.
+                await _slots.WaitAsync(stoppingToken);
+                try
                 {
+                    _pushing[interactionId] = Pushing; // a notification from now on asks for another pass
+                    while (await raws.PushUnsentAsync(interactionId, _options.BatchSize, (rows, ct) => SendAsync(interactionId, rows, ct), stoppingToken)
+                           == _options.BatchSize)
+                    {
+                    }
+                }
+                finally
+                {
+                    _slots.Release();
                 }
             }
             while (!_pushing.TryRemove(KeyValuePair.Create(interactionId, Pushing)));
         }
-        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        catch (Exception exception)
         {
-            // Nothing unsent was marked sent; the sweep brings the interaction back.
-            Log.PushFailed(logger, exception, interactionId);
-            _pushing.TryRemove(interactionId, out _);
-        }
-        catch (OperationCanceledException)
-        {
-            _pushing.TryRemove(interactionId, out _);
-        }
-        finally
-        {
-            if (slot)
+            if (!stoppingToken.IsCancellationRequested)
             {
-                _slots.Release();
+                // Nothing unsent was marked sent; the sweep brings the interaction back.
+                Log.PushFailed(logger, exception, interactionId);
             }
+
+            _pushing.TryRemove(interactionId, out _);
         }
     }
 

@@ -94,7 +94,8 @@ public sealed partial class RunExecutor(
 
     private static bool IsInfrastructure(Exception exception) => exception switch
     {
-        PostgresException => false, // the server answered: the statement itself is at fault
+        NpgsqlException { IsTransient: true } => true, // includes a server starting up or shutting down
+        PostgresException => false, // otherwise the server answered: the statement itself is at fault
         NpgsqlException or TimeoutException or System.Net.Sockets.SocketException => true,
         _ => exception.InnerException is { } inner && IsInfrastructure(inner),
     };

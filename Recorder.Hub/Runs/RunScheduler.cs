@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
+using Recorder.Hub.Hub;
+using Recorder.Hub.Push;
 
 namespace Recorder.Hub.Runs;
 
@@ -14,6 +18,8 @@ public sealed partial class RunScheduler(
     InteractionRepository interactions,
     RunExecutor executor,
     InstanceIdentity instance,
+    LocalConnections local,
+    IHubContext<RecorderHub, IRecorderClient> hub,
     IOptions<RunOptions> options,
     ILogger<RunScheduler> logger) : BackgroundService
 {
@@ -21,6 +27,8 @@ public sealed partial class RunScheduler(
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RunOptions _options = options.Value;
     private DateTimeOffset _nextRenewal = DateTimeOffset.MinValue;
+    // Since when this instance has reached PostgreSQL without a break (from the start: no break yet).
+    private DateTimeOffset? _healthySince = DateTimeOffset.MinValue;
 
     /// <summary>The runs this instance is executing now.</summary>
     public int ActiveRuns => _runs.Count;
@@ -46,14 +54,16 @@ public sealed partial class RunScheduler(
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            foreach (var step in new Func<CancellationToken, Task>[] { HousekeepAsync, ClaimAsync })
             {
-                await ClaimAsync(stoppingToken);
-                await HousekeepAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                Log.LoopFailed(logger, exception);
+                try
+                {
+                    await step(stoppingToken);
+                }
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                {
+                    Log.LoopFailed(logger, exception);
+                }
             }
 
             try
@@ -62,9 +72,9 @@ public sealed partial class RunScheduler(
                 tick.CancelAfter(_options.PollInterval);
                 await _wake.Reader.ReadAsync(tick.Token);
             }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
-                // the poll interval passed
+                // the poll interval passed, or the scheduler is stopping (the loop ends)
             }
         }
     }
@@ -125,12 +135,31 @@ public sealed partial class RunScheduler(
 
     private async Task HousekeepAsync(CancellationToken stoppingToken)
     {
-        // Fresh before the abandoned check: peers must never see this instance's connections as dead.
-        await interactions.HeartbeatAsync(instance.Id, stoppingToken);
+        try
+        {
+            // Fresh before anything else: peers must never see this instance's connections as dead.
+            await interactions.HeartbeatAsync(instance.Id, stoppingToken);
+        }
+        catch
+        {
+            _healthySince = null;
+            throw;
+        }
+
         var now = DateTimeOffset.UtcNow;
+        _healthySince ??= now;
+
+        // Judging others needs a view of them: after an outage every live instance must have had the time to
+        // heartbeat again, or this one would prune and close their connected interactions.
+        var judge = now - _healthySince >= InstanceTimeout;
         if (now >= _nextRenewal)
         {
-            await interactions.PruneDeadInstancesAsync(InstanceTimeout, stoppingToken);
+            await interactions.ReconcileConnectionsAsync(instance.Id, local.Attachments(), stoppingToken);
+            if (judge)
+            {
+                await interactions.PruneDeadInstancesAsync(InstanceTimeout, stoppingToken);
+            }
+
             var owned = _runs.Keys.ToList();
             if (owned.Count > 0)
             {
@@ -145,10 +174,32 @@ public sealed partial class RunScheduler(
             _nextRenewal = now + _options.Lease / 3;
         }
 
+        if (!judge)
+        {
+            return;
+        }
+
         foreach (var closed in await interactions.CloseAbandonedAsync(instance.Id, _options.DisconnectGrace, InstanceTimeout, stoppingToken))
         {
             Log.Closed(logger, closed, _options.DisconnectGrace);
             await CancelAsync(closed);
+            await NotifyClosedAsync(closed, stoppingToken);
+        }
+    }
+
+    /// <summary>A client that is still attached somewhere (its instance was judged dead) learns its stream has ended.</summary>
+    private async Task NotifyClosedAsync(string interactionId, CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await interactions.FindAsync(interactionId, stoppingToken) is { } interaction)
+            {
+                await hub.Clients.Group(interactionId).Message(EnvelopeFactory.Closed(interaction)).WaitAsync(stoppingToken);
+            }
+        }
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            Log.ClosedNoticeFailed(logger, exception, interactionId);
         }
     }
 
@@ -189,6 +240,9 @@ public sealed partial class RunScheduler(
 
         [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Interaction {InteractionId} closed: no connection for longer than {Grace}")]
         public static partial void Closed(ILogger logger, string interactionId, TimeSpan grace);
+
+        [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "The closed notice for {InteractionId} could not be sent")]
+        public static partial void ClosedNoticeFailed(ILogger logger, Exception exception, string interactionId);
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Run scheduler pass failed; retrying at the next tick")]
         public static partial void LoopFailed(ILogger logger, Exception exception);

@@ -142,4 +142,35 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
             }
         }
     }
+
+    [Fact]
+    public async Task AClientStillAttachedWhenItsInteractionIsClosedIsToldAndItsStreamEnds()
+    {
+        await using var runner = await server.StartAsync(RedisHubServer.Runner, Ct);
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(
+            server.ClientOptions(user, token, PacedHubServer.Recording, hubUrl: HubUrlOf(runner)), Ct);
+        await client.StartRecorderAsync(Ct);
+
+        var received = new List<long>();
+        var error = await Assert.ThrowsAsync<RecorderInteractionClosedException>(async () =>
+        {
+            await foreach (var message in client.ReadMessagesAsync(Ct))
+            {
+                received.Add(message.Seq);
+                if (received.Count == 2)
+                {
+                    // The runner stops running and heartbeating (as if cut off from PostgreSQL) but keeps serving
+                    // the client; nobody else may run the replay, so the interaction is left alone and closed.
+                    await runner.Services.GetRequiredService<RunScheduler>().StopAsync(Ct);
+                }
+            }
+        });
+
+        Assert.Equal(client.InteractionId, error.InteractionId);
+        var written = await server.QueryAsync<long>("SELECT seq FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
+        Assert.Equal(written, received);
+        Assert.Equal("closed", await server.QueryScalarAsync<string>(
+            "SELECT status FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }));
+    }
 }
