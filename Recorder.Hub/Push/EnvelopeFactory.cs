@@ -42,14 +42,10 @@ public sealed class EnvelopeFactory(WorkspaceRepository workspace)
     /// Sent to the group when the interaction is closed: seq 0 like connect, with the interaction (status
     /// <c>closed</c>, <c>last_seq</c>) as data, so that a client still attached ends its stream after that seq.
     /// </summary>
-    public static RecorderEnvelope Closed(InteractionRow interaction) => new()
+    public static RecorderEnvelope Closed(InteractionRow interaction) => Connected(interaction) with
     {
         Status = RecorderStatus.Closed,
-        Success = true,
         Message = "closed: no client was attached for longer than the grace period",
-        Data = JsonSerializer.SerializeToElement(InteractionData(interaction)),
-        InteractionId = interaction.InteractionId,
-        Seq = 0,
     };
 
     public static RecorderEnvelope Refused(string reason) => new()
