@@ -31,11 +31,14 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
     public async Task ARunUnderALiveLeaseIsNotClaimedByAnotherInstanceButAnExpiredOneIs()
     {
         var id = await NewRequestedRunAsync();
-        var first = await _interactions.ClaimRunsAsync("a", TimeSpan.FromMilliseconds(300), 10_000, Ct);
+        var first = await _interactions.ClaimRunsAsync("a", TimeSpan.FromMinutes(1), 10_000, Ct);
         Assert.Contains(first, c => c.InteractionId == id);
 
         var second = await _interactions.ClaimRunsAsync("b", TimeSpan.FromMinutes(1), 10_000, Ct);
         Assert.DoesNotContain(second, c => c.InteractionId == id);
+
+        // "a" stops renewing: its last renewal leaves the lease to run out at once.
+        Assert.Equal([id], await _interactions.RenewLeasesAsync("a", [id], TimeSpan.FromMilliseconds(1), Ct));
 
         var taken = await Eventually.UntilAsync(
             () => _interactions.ClaimRunsAsync("b", TimeSpan.FromMinutes(1), 10_000, Ct),
