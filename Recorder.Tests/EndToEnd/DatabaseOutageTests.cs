@@ -39,18 +39,13 @@ public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : IClassF
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
         await client.StartRecorderAsync(Ct);
 
-        var messages = new List<RecorderEnvelope>();
         using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);
-        await foreach (var message in client.ReadMessagesAsync(patience.Token))
+        var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
         {
-            messages.Add(message);
-            if (messages.Count == 3)
-            {
-                server.Proxy.Pause();
-                await Task.Delay(TimeSpan.FromSeconds(outageSeconds), patience.Token); // the outage itself, not a wait for a condition
-                server.Proxy.Unpause();
-            }
-        }
+            server.Proxy.Pause();
+            await Task.Delay(TimeSpan.FromSeconds(outageSeconds), patience.Token); // the outage itself, not a wait for a condition
+            server.Proxy.Unpause();
+        }, patience.Token);
 
         Replays.AssertGapFreeFromOne(messages);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);

@@ -45,16 +45,9 @@ public sealed class RedisRestartTests(OwnRedisHubServer server) : IClassFixture<
             server.ClientOptions(user, token, PacedHubServer.Recording) with { ResyncInterval = TimeSpan.FromSeconds(1) }, Ct);
         await client.StartRecorderAsync(Ct);
 
-        var messages = new List<RecorderEnvelope>();
         using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);
-        await foreach (var message in client.ReadMessagesAsync(patience.Token))
-        {
-            messages.Add(message);
-            if (messages.Count == 3)
-            {
-                await server.Redis.RestartAsync(TimeSpan.FromSeconds(1));
-            }
-        }
+        var messages = await Replays.ReadAllWithFaultAsync(
+            client, 3, () => server.Redis.RestartAsync(TimeSpan.FromSeconds(1)), patience.Token);
 
         Replays.AssertGapFreeFromOne(messages);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);

@@ -27,6 +27,26 @@ internal static class Replays
         return messages;
     }
 
+    /// <summary>
+    /// Reads every message until the terminal one, running <paramref name="fault"/> once, right after the
+    /// <paramref name="faultAfter"/>-th message (the run then goes on while the fault lasts).
+    /// </summary>
+    public static async Task<List<RecorderEnvelope>> ReadAllWithFaultAsync(
+        RecorderClient client, int faultAfter, Func<Task> fault, CancellationToken cancellationToken)
+    {
+        var messages = new List<RecorderEnvelope>();
+        await foreach (var message in client.ReadMessagesAsync(cancellationToken))
+        {
+            messages.Add(message);
+            if (messages.Count == faultAfter)
+            {
+                await fault();
+            }
+        }
+
+        return messages;
+    }
+
     /// <summary>The statuses a run of the fixture folder must produce, derived from the recording itself.</summary>
     public static async Task<List<string>> ExpectedStatusesAsync(string folder)
     {

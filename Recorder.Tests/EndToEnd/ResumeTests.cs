@@ -19,24 +19,19 @@ public sealed class ResumeTests(PacedHubServer server) : IClassFixture<PacedHubS
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording, hubUrl: throughProxy), Ct);
         await client.StartRecorderAsync(Ct);
 
-        var messages = new List<RecorderEnvelope>();
         long seqAtDrop = 0;
-        await foreach (var message in client.ReadMessagesAsync(Ct))
+        var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
         {
-            messages.Add(message);
-            if (messages.Count == 3)
-            {
-                // Keep the client out until the run has written at least two more raws, so that those can only
-                // arrive through the Resume after the reconnect.
-                proxy.Pause();
-                seqAtDrop = await server.QueryScalarAsync<long>(
-                    "SELECT last_seq FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
-                await Eventually.UntilAsync(
-                    () => server.QueryScalarAsync<long>("SELECT last_seq FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }),
-                    seq => seq >= seqAtDrop + 2, TestEnvironment.Timeout, "two raws written while the client is away");
-                proxy.Unpause();
-            }
-        }
+            // Keep the client out until the run has written at least two more raws, so that those can only
+            // arrive through the Resume after the reconnect.
+            proxy.Pause();
+            seqAtDrop = await server.QueryScalarAsync<long>(
+                "SELECT last_seq FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+            await Eventually.UntilAsync(
+                () => server.QueryScalarAsync<long>("SELECT last_seq FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }),
+                seq => seq >= seqAtDrop + 2, TestEnvironment.Timeout, "two raws written while the client is away");
+            proxy.Unpause();
+        }, Ct);
 
         Replays.AssertGapFreeFromOne(messages);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);

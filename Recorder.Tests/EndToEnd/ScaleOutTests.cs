@@ -75,18 +75,13 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
         await client.StartRecorderAsync(Ct);
 
-        var messages = new List<RecorderEnvelope>();
         string? stoppedOwner = null;
-        await foreach (var message in client.ReadMessagesAsync(Ct))
+        var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
         {
-            messages.Add(message);
-            if (messages.Count == 3)
-            {
-                stoppedOwner = await server.QueryScalarAsync<string>(
-                    "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
-                await runners[stoppedOwner].StopAsync(Ct);
-            }
-        }
+            stoppedOwner = await server.QueryScalarAsync<string>(
+                "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+            await runners[stoppedOwner].StopAsync(Ct);
+        }, Ct);
 
         Replays.AssertGapFreeFromOne(messages);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
@@ -111,21 +106,16 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
             await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
             await client.StartRecorderAsync(Ct);
 
-            var messages = new List<RecorderEnvelope>();
             string? deadOwner = null;
-            await foreach (var message in client.ReadMessagesAsync(Ct))
+            var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
             {
-                messages.Add(message);
-                if (messages.Count == 3)
-                {
-                    deadOwner = await server.QueryScalarAsync<string>(
-                        "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+                deadOwner = await server.QueryScalarAsync<string>(
+                    "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
 
-                    // No StopAsync: the lease is not released and the instance is not deregistered, as in a crash.
-                    await runners[deadOwner].DisposeAsync();
-                    runners.Remove(deadOwner);
-                }
-            }
+                // No StopAsync: the lease is not released and the instance is not deregistered, as in a crash.
+                await runners[deadOwner].DisposeAsync();
+                runners.Remove(deadOwner);
+            }, Ct);
 
             Replays.AssertGapFreeFromOne(messages);
             Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask")), messages.Select(m => m.Status));
