@@ -104,7 +104,7 @@ public sealed partial class InteractionSessions(
     /// <summary>The caller's own interaction, or a <see cref="HubException"/> that says why not.</summary>
     public async Task<InteractionRow> FindOwnedAsync(string? userId, string interactionId, CancellationToken cancellationToken)
     {
-        var interaction = string.IsNullOrEmpty(interactionId) || interactionId.Length > 64
+        var interaction = interactionId is null || !ClientIdPattern().IsMatch(interactionId)
             ? null
             : await interactions.FindAsync(interactionId, cancellationToken);
         if (interaction is null || interaction.UserId != userId)
