@@ -76,7 +76,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
     public async Task SetNotifyTriggerAsync(bool enabled, CancellationToken cancellationToken)
     {
         await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
-        var sql = $"ALTER TABLE raw {(enabled ? "ENABLE" : "DISABLE")} TRIGGER raw_inserted";
+        var sql = $"ALTER TABLE raw {(enabled ? "ENABLE" : "DISABLE")} TRIGGER raw_committed";
         await connection.ExecuteAsync(new CommandDefinition(sql, cancellationToken: cancellationToken));
     }
 

@@ -12,7 +12,7 @@ namespace Recorder.Bench;
 /// <summary>
 /// Commit-to-client latency. The hub runs no replays (<c>MaxConcurrentRuns=0</c>); this process plays the run owner:
 /// it claims each interaction's run under an owner id of its own and appends raws through
-/// <see cref="RawRepository.AppendAsync"/>, noting the time right after each commit returned. Each interaction has
+/// <c>RawRepository.AppendAsync</c>, noting the time right after each commit returned. Each interaction has
 /// one connected <see cref="RecorderClient"/> that notes when <see cref="RecorderClient.ReadMessagesAsync"/> hands
 /// out each raw. The same load runs against three hub configurations, so that "a wake-up, not a poll" is measured
 /// rather than assumed: the default (NOTIFY + 1 s sweep), the wake-up alone (sweep every 60 s), and the sweep alone
@@ -161,7 +161,7 @@ internal static class LatencyScenario
             await using var hub = await HubUnderTest.StartAsync(context.Environment, context.Database,
             [
                 new("Recorder:Runs:MaxConcurrentRuns", "0"),
-                new("Recorder:Push:SweepInterval", configuration.Sweep.ToString()),
+                new("Recorder:Delivery:SweepInterval", configuration.Sweep.ToString()),
             ], context.Redis, instances: 1, ct);
 
             var (clients, _) = await BenchClients.ConnectAsync(

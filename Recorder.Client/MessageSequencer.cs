@@ -4,19 +4,18 @@ using Recorder.Client.Contracts;
 namespace Recorder.Client;
 
 /// <summary>
-/// Turns the envelopes of one interaction, as they arrive from live pushes and resumes (with duplicates and, around
-/// a reconnect, out of order), into the gap-free seq order: each seq once, 1, 2, 3, ..., ending after the terminal one.
+/// The client's guard on the stream of one interaction. The server sends each raw once and in seq order on each
+/// connection; the guard drops a seq the client already has (a <c>Resume</c> asked for less than it had) and reports
+/// a seq that does not follow the last one (which a correct server never sends), so that the client can ask again.
+/// The stream ends after the terminal raw.
 /// </summary>
 internal sealed class MessageSequencer
 {
     private readonly Lock _gate = new();
-    private readonly SortedDictionary<long, RecorderEnvelope> _early = [];
     private readonly Channel<RecorderEnvelope> _output = Channel.CreateUnbounded<RecorderEnvelope>(new UnboundedChannelOptions { SingleReader = true });
     private long _lastSeq;
     private bool _completed;
     private (long Seq, Exception Error)? _endAt;
-    private long _lastProgress;
-    private bool _begun;
 
     /// <summary>The highest seq delivered so far (every lower one was delivered too).</summary>
     public long LastSeq
@@ -32,48 +31,31 @@ internal sealed class MessageSequencer
 
     public ChannelReader<RecorderEnvelope> Reader => _output.Reader;
 
-    /// <summary>
-    /// Whether the stream still waits for raws: not ended, and either a later seq arrived ahead of a missing one,
-    /// or nothing arrived since <paramref name="since"/> although some raw did (the run has begun).
-    /// </summary>
-    public bool NeedsResync(long since)
-    {
-        lock (_gate)
-        {
-            return !_completed && (_early.Count > 0 || ((_lastSeq > 0 || _begun) && _lastProgress < since));
-        }
-    }
-
-    /// <summary>The run has begun (started here, or found running): silence from now on is suspicious.</summary>
-    public void Begin()
-    {
-        lock (_gate)
-        {
-            _begun = true;
-        }
-    }
-
-    /// <summary>Accepts one raw envelope (seq &gt; 0).</summary>
-    public void Accept(RecorderEnvelope envelope)
+    /// <summary>Accepts one raw envelope (seq &gt; 0); false when it skipped ahead of the next seq (and was dropped).</summary>
+    public bool Accept(RecorderEnvelope envelope)
     {
         lock (_gate)
         {
             if (_completed || envelope.Seq <= _lastSeq)
             {
-                return;
+                return true;
             }
 
             if (envelope.Seq != _lastSeq + 1)
             {
-                _early.TryAdd(envelope.Seq, envelope);
-                return;
+                return false;
             }
 
-            Deliver(envelope);
-            while (!_completed && _early.Remove(_lastSeq + 1, out var next))
+            _lastSeq = envelope.Seq;
+            _output.Writer.TryWrite(envelope);
+            if (envelope.IsTerminal)
             {
-                Deliver(next);
+                _completed = true;
+                _output.Writer.TryComplete();
             }
+
+            EndIfReached();
+            return true;
         }
     }
 
@@ -97,27 +79,11 @@ internal sealed class MessageSequencer
         }
     }
 
-    private void Deliver(RecorderEnvelope envelope)
-    {
-        _lastSeq = envelope.Seq;
-        _lastProgress = Environment.TickCount64;
-        _output.Writer.TryWrite(envelope);
-        if (envelope.IsTerminal)
-        {
-            _completed = true;
-            _early.Clear();
-            _output.Writer.TryComplete();
-        }
-
-        EndIfReached();
-    }
-
     private void EndIfReached()
     {
         if (!_completed && _endAt is { } end && _lastSeq >= end.Seq)
         {
             _completed = true;
-            _early.Clear();
             _output.Writer.TryComplete(end.Error);
         }
     }

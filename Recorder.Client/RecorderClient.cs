@@ -12,8 +12,9 @@ namespace Recorder.Client;
 
 /// <summary>
 /// The typed client of the Recorder hub. <see cref="ReadMessagesAsync"/> yields every raw of the interaction exactly
-/// once, in seq order, across reconnects (the client reconnects on its own, then resumes from the last seq it has),
-/// and completes after the <c>finished</c> or <c>failed</c> raw.
+/// once, in seq order, across reconnects (the client reconnects on its own, then resumes from the last seq it has;
+/// the server sends each raw once and in order from there), and completes after the <c>finished</c> or <c>failed</c>
+/// raw, or with <see cref="RecorderInteractionClosedException"/> after the closed notice.
 /// </summary>
 public sealed class RecorderClient : IAsyncDisposable
 {
@@ -21,7 +22,6 @@ public sealed class RecorderClient : IAsyncDisposable
     private readonly MessageSequencer _sequencer = new();
     private readonly RecorderClientOptions _options;
     private readonly CancellationTokenSource _lifetime = new();
-    private Task _resync = Task.CompletedTask;
     private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
     private int _pongs;
     private int _disposed;
@@ -94,17 +94,17 @@ public sealed class RecorderClient : IAsyncDisposable
     }
 
     /// <summary>Starts the interaction's run; calling it again is harmless.</summary>
-    public async Task StartRecorderAsync(CancellationToken cancellationToken)
-    {
-        await _connection.InvokeAsync(nameof(IRecorderHub.StartRecorder), cancellationToken);
-        _sequencer.Begin();
-    }
+    public Task StartRecorderAsync(CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.StartRecorder), cancellationToken);
 
     /// <summary>Asks the server for a <c>Pong</c>.</summary>
     public Task PingAsync(CancellationToken cancellationToken) =>
         _connection.InvokeAsync(nameof(IRecorderHub.Ping), cancellationToken);
 
-    /// <summary>Asks the server for every raw after <paramref name="afterSeq"/> (the client does this itself after a reconnect).</summary>
+    /// <summary>
+    /// Moves the server's cursor of this connection: from now on it sends every raw after <paramref name="afterSeq"/>,
+    /// then the live ones (the client does this itself after every connect).
+    /// </summary>
     public Task ResumeAsync(long afterSeq, CancellationToken cancellationToken) =>
         _connection.InvokeAsync(nameof(IRecorderHub.Resume), InteractionId, afterSeq, cancellationToken);
 
@@ -129,7 +129,6 @@ public sealed class RecorderClient : IAsyncDisposable
         }
 
         await _lifetime.CancelAsync();
-        await _resync.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         await _connection.DisposeAsync();
         _lifetime.Dispose();
     }
@@ -166,52 +165,15 @@ public sealed class RecorderClient : IAsyncDisposable
 
         Connected = greeting;
         await ResumeAsync(_sequencer.LastSeq, cancellationToken);
-        _resync = ResyncAsync(_lifetime.Token);
-    }
-
-    /// <summary>Asks for the missing raws again when a gap or a silence lasts longer than <see cref="RecorderClientOptions.ResyncInterval"/>.</summary>
-    private async Task ResyncAsync(CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(_options.ResyncInterval);
-        var since = Environment.TickCount64;
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken) && !_sequencer.Reader.Completion.IsCompleted)
-            {
-                if (_connection.State == HubConnectionState.Connected && _sequencer.NeedsResync(since))
-                {
-                    try
-                    {
-                        await ResumeAsync(_sequencer.LastSeq, cancellationToken);
-                    }
-                    catch (Exception) when (!cancellationToken.IsCancellationRequested)
-                    {
-                        // Dropped meanwhile: the reconnect resumes; the next tick checks again.
-                    }
-                }
-
-                since = Environment.TickCount64;
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
     }
 
     /// <summary>
-    /// What the connect envelope tells about the stream: a running interaction has begun (silence is suspicious); a
-    /// closed one (left alone longer than the server's grace) never writes its terminal raw, so the stream ends with
-    /// <see cref="RecorderInteractionClosedException"/> after its last raw (the connect data's <c>last_seq</c>).
+    /// What a connect envelope (or the closed notice) tells about the stream: a closed interaction (left alone longer
+    /// than the server's grace) never writes its terminal raw, so the stream ends with
+    /// <see cref="RecorderInteractionClosedException"/> after its last raw (the data's <c>last_seq</c>).
     /// </summary>
     private void ApplyGreeting(RecorderEnvelope greeting)
     {
-        if (greeting.Data is { ValueKind: JsonValueKind.Object } interaction
-            && interaction.TryGetProperty("status", out var current) && current.ValueKind == JsonValueKind.String
-            && current.GetString() == RecorderStatus.Running)
-        {
-            _sequencer.Begin();
-        }
-
         if (greeting.Data is { ValueKind: JsonValueKind.Object } data
             && data.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
             && status.GetString() == RecorderStatus.Closed
@@ -222,8 +184,8 @@ public sealed class RecorderClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// After a reconnect, asks for what was pushed while away. The server handles this Resume only after it has
-    /// sent the new connection's connect envelope, which <see cref="OnMessage"/> applies.
+    /// After a reconnect (or a seq that skipped ahead), asks for everything after the last seq it has. The server
+    /// handles a Resume only after it has sent the new connection's connect envelope, which <see cref="OnMessage"/> applies.
     /// </summary>
     private async Task ResumeAfterReconnectAsync()
     {
@@ -237,7 +199,7 @@ public sealed class RecorderClient : IAsyncDisposable
         }
         catch (HubException)
         {
-            // The connection was refused (OnMessage ends the stream); or the resync's next tick tries again.
+            // The connection was refused: OnMessage ends the stream.
         }
     }
 
@@ -245,9 +207,9 @@ public sealed class RecorderClient : IAsyncDisposable
     {
         if (envelope.Seq > 0)
         {
-            if (envelope.InteractionId == InteractionId)
+            if (envelope.InteractionId == InteractionId && !_sequencer.Accept(envelope))
             {
-                _sequencer.Accept(envelope);
+                _ = ResumeAfterReconnectAsync();
             }
 
             return;

@@ -35,12 +35,6 @@ public sealed record RecorderClientOptions
     /// <summary>How long the client keeps trying to reconnect after losing the connection.</summary>
     public TimeSpan ReconnectWindow { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>
-    /// How long the client tolerates a missing seq (a later one arrived first) or silence in a begun run before it
-    /// asks the server again with <c>Resume</c>. Covers pushes lost between hub instances (e.g. a Redis restart).
-    /// </summary>
-    public TimeSpan ResyncInterval { get; init; } = TimeSpan.FromSeconds(10);
-
     /// <summary>Extra transport settings (e.g. a test's handler, or forcing a transport).</summary>
     public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; init; }
 }

@@ -1,7 +1,7 @@
 using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
 using Recorder.Hub.Hub;
-using Recorder.Hub.Push;
+using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
 using Recorder.Hub.Runs;
@@ -19,7 +19,7 @@ public static class RecorderApp
         builder.AddRecorderData();
         builder.AddReplay();
         builder.AddRuns();
-        builder.AddPush();
+        builder.AddDelivery();
         builder.AddRecorderAuth();
         builder.AddRecorderHub();
 

@@ -109,18 +109,93 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task ReleaseRunAsync(string owner, string interactionId, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(ReleaseSql, new { owner, interactionId }, cancellationToken);
 
+    // The interaction must be the caller's: a connection attaches only to its own user's interactions.
     private const string AttachSql = $"""
-        WITH c AS (
+        WITH owned AS (
+            SELECT interaction_id FROM interactions WHERE interaction_id = @interactionId AND user_id = @userId),
+        c AS (
             INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
-            VALUES (@connectionId, @interactionId, @instanceId)
+            SELECT @connectionId, interaction_id, @instanceId FROM owned
             ON CONFLICT (connection_id, interaction_id) DO NOTHING)
-        UPDATE interactions SET detached_since = NULL, update_time = now() WHERE interaction_id = @interactionId
+        UPDATE interactions SET detached_since = NULL, update_time = now()
+        WHERE interaction_id IN (SELECT interaction_id FROM owned)
         RETURNING {Columns}
         """;
 
-    /// <summary>Records the connection as attached (the grace stops) and returns the interaction as it is now.</summary>
-    public Task<InteractionRow?> AttachConnectionAsync(string connectionId, string interactionId, string instanceId, CancellationToken cancellationToken) =>
-        dataSource.QueryOneAsync<InteractionRow>(AttachSql, new { connectionId, interactionId, instanceId }, cancellationToken);
+    /// <summary>
+    /// Records the connection as attached to <paramref name="userId"/>'s interaction (the grace stops) and returns the
+    /// interaction as it is now; null when there is no such interaction of that user.
+    /// </summary>
+    public Task<InteractionRow?> AttachConnectionAsync(string connectionId, string interactionId, string userId, string instanceId, CancellationToken cancellationToken) =>
+        dataSource.QueryOneAsync<InteractionRow>(AttachSql, new { connectionId, interactionId, userId, instanceId }, cancellationToken);
+
+    // Two statements in one round trip and one implicit transaction: the per-user lock first, so that the busy check
+    // of the second (which takes its snapshot after the lock) sees every connect of the same user that went before.
+    // The second creates the interaction when the id is free (and the user is not busy), or re-attaches to it when it
+    // is the user's, and records the connection in both cases.
+    private const string ConnectSql = $"""
+        SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(@UserId, 11));
+        WITH existing AS (
+            SELECT interaction_id, user_id FROM interactions WHERE interaction_id = @InteractionId),
+        busy AS (
+            SELECT @refuseIfUserBusy AND NOT EXISTS (SELECT 1 FROM existing) AND EXISTS (
+                SELECT 1 FROM interactions
+                WHERE user_id = @UserId AND status IN ('waiting', 'running') AND NOT is_deleted) AS user_busy),
+        created AS (
+            INSERT INTO interactions (interaction_id, user_id, description, agent, mode, recorder_root_dir, file_list,
+                                      status, message, current_step, call_method, recorder_dir)
+            SELECT @InteractionId, @UserId, @Description, @Agent, @Mode, @RecorderRootDir, '[]',
+                   @Status, @Message, @CurrentStep, @CallMethod, @RecorderDir
+            WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT (SELECT user_busy FROM busy)
+            ON CONFLICT (interaction_id) DO NOTHING
+            RETURNING {Columns}),
+        reattached AS (
+            UPDATE interactions SET detached_since = NULL, update_time = now()
+            WHERE interaction_id IN (SELECT interaction_id FROM existing WHERE user_id = @UserId)
+            RETURNING {Columns}),
+        recorded AS (
+            INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
+            SELECT @connectionId, interaction_id, @instanceId FROM created
+            UNION ALL SELECT @connectionId, interaction_id, @instanceId FROM reattached
+            ON CONFLICT (connection_id, interaction_id) DO NOTHING)
+        SELECT CASE
+                   WHEN (SELECT user_busy FROM busy) THEN 'user_busy'
+                   WHEN EXISTS (SELECT 1 FROM created) THEN 'created'
+                   WHEN EXISTS (SELECT 1 FROM reattached) THEN 'reattached'
+                   WHEN EXISTS (SELECT 1 FROM existing) THEN 'other_user'
+                   ELSE 'id_taken' END AS outcome,
+               o.*
+        FROM (SELECT 1) AS one
+        LEFT JOIN (SELECT * FROM created UNION ALL SELECT * FROM reattached) o ON true
+        """;
+
+    /// <summary>
+    /// The whole connect in one round trip: creates <paramref name="candidate"/> and attaches the connection, or
+    /// re-attaches the connection to the user's existing interaction of that id. With <paramref name="refuseIfUserBusy"/>
+    /// a new interaction is refused while the user has another waiting or running one (under a per-user lock, so two
+    /// connects at once cannot both pass).
+    /// </summary>
+    public Task<ConnectResult> ConnectAsync(InteractionRow candidate, string connectionId, string instanceId, bool refuseIfUserBusy, CancellationToken cancellationToken) =>
+        DbRetry.RunAsync(async ct =>
+        {
+            var args = new DynamicParameters(candidate);
+            args.AddDynamicParams(new { connectionId, instanceId, refuseIfUserBusy });
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            using var results = await connection.QueryMultipleAsync(new CommandDefinition(ConnectSql, args, cancellationToken: ct));
+            await results.ReadAsync();
+            var row = results.Read<string, InteractionRow?, ConnectResult>(
+                (outcome, interaction) => new ConnectResult(Enum.Parse<ConnectOutcome>(outcome.Replace("_", ""), ignoreCase: true), interaction),
+                splitOn: "interaction_id").Single();
+            return row;
+        }, cancellationToken).AsTask();
+
+    private const string StatesSql = "SELECT interaction_id, last_seq, status FROM interactions WHERE interaction_id = ANY(@ids)";
+
+    /// <summary>The last seq and status of each of the interactions (one query, whatever their number).</summary>
+    public Task<IReadOnlyList<InteractionState>> ListStatesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        ids.Count == 0
+            ? Task.FromResult<IReadOnlyList<InteractionState>>([])
+            : dataSource.QueryListAsync<InteractionState>(StatesSql, new { ids = ids.ToArray() }, cancellationToken);
 
     private const string DetachSql = """
         WITH gone AS (
@@ -214,16 +289,28 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     // One statement: an attach (which resets detached_since and update_time on the row) that commits first makes the
     // row fail the grace test when it is re-checked under its lock, so a re-attached interaction is never closed.
+    // Only interactions without a connection have detached_since set (an index holds just those); oldest first and
+    // bounded, so a crowd of abandoned interactions is worked off in turn. Each close notifies the delivery of every
+    // instance, which ends the stream of a connection still attached somewhere with the closed notice.
+    /// <summary>The channel each close by <see cref="CloseAbandonedAsync"/> notifies, with the interaction id as payload.</summary>
+    public const string ClosedChannel = "interaction_closed";
+
     private const string CloseAbandonedSql = """
         UPDATE interactions i
         SET status = 'closed', message = 'closed', update_time = now(), run_owner = NULL, run_lease_until = NULL
-        WHERE i.status IN ('waiting', 'running') AND NOT i.is_deleted
-          AND COALESCE(i.detached_since, i.update_time) < now() - @grace
+        FROM (
+            SELECT interaction_id FROM interactions
+            WHERE detached_since IS NOT NULL AND status IN ('waiting', 'running') AND detached_since < now() - @grace
+            ORDER BY detached_since
+            LIMIT 1000) d
+        WHERE i.interaction_id = d.interaction_id
+          AND i.status IN ('waiting', 'running') AND NOT i.is_deleted
+          AND i.detached_since < now() - @grace
           AND NOT EXISTS (
               SELECT 1 FROM hub_connections h JOIN hub_instances n USING (instance_id)
               WHERE h.interaction_id = i.interaction_id
                 AND (h.instance_id = @self OR n.heartbeat_at > now() - @instanceTimeout))
-        RETURNING i.interaction_id
+        RETURNING i.interaction_id, pg_notify('interaction_closed', i.interaction_id)
         """;
 
     /// <summary>

@@ -7,45 +7,101 @@ namespace Recorder.Data.Raws;
 
 public sealed class RawRepository(NpgsqlDataSource dataSource)
 {
+    /// <summary>The channel the insert trigger notifies once per statement: <c>interaction_id:last_seq,...</c>.</summary>
+    public const string CommittedChannel = "raw_committed";
+
     private const string Columns = "interaction_id, seq, node_id, current, step, data, status, is_human, include_pictures, is_send, create_time";
 
-    // One statement, so one transaction: the seq is taken from the interaction row (gap-free, fenced by the
-    // run owner and the interaction's status) and the raw is inserted with it; the insert trigger notifies.
+    // One statement, so one transaction, for many groups of many interactions: each group takes its seqs from its
+    // interaction row (gap-free, fenced by the run owner and the interaction's status) and its raws are inserted only
+    // when that interaction's fence passed. The statement-level insert trigger sends one notification.
     private const string AppendSql = """
-        WITH s AS (
-            UPDATE interactions
-            SET last_seq = @Seq, update_time = now(),
-                status = COALESCE(@InteractionStatus, status), message = COALESCE(@InteractionMessage, message)
-            WHERE interaction_id = @InteractionId AND last_seq = @Seq - 1
-              AND status IN ('waiting', 'running') AND run_owner = @owner
-            RETURNING interaction_id)
-        INSERT INTO raw (interaction_id, seq, node_id, current, step, data, status, is_human, include_pictures)
-        SELECT s.interaction_id, @Seq, @NodeId, @Current, @step, @Data, @Status, @IsHuman, @IncludePictures FROM s
+        WITH g AS (
+            SELECT * FROM unnest(@ids::text[], @owners::text[], @firsts::bigint[], @lasts::bigint[],
+                                 @statuses::text[], @messages::text[])
+                AS g(interaction_id, owner, first_seq, last_seq, status, message)),
+        fenced AS (
+            UPDATE interactions i
+            SET last_seq = g.last_seq, update_time = now(),
+                status = COALESCE(g.status, i.status), message = COALESCE(g.message, i.message)
+            FROM g
+            WHERE i.interaction_id = g.interaction_id AND i.last_seq = g.first_seq - 1
+              AND i.status IN ('waiting', 'running') AND i.run_owner = g.owner
+            RETURNING i.interaction_id),
+        inserted AS (
+            INSERT INTO raw (interaction_id, seq, node_id, current, step, data, status, is_human, include_pictures)
+            SELECT r.interaction_id, r.seq, r.node_id, r.current, LEAST(r.seq, 2147483647)::integer, r.data::jsonb,
+                   r.status, r.is_human, r.include_pictures
+            FROM unnest(@rIds::text[], @rSeqs::bigint[], @rNodeIds::text[], @rCurrents::text[], @rData::text[],
+                        @rStatuses::text[], @rHumans::boolean[], @rPictures::boolean[])
+                AS r(interaction_id, seq, node_id, current, data, status, is_human, include_pictures)
+            WHERE r.interaction_id IN (SELECT interaction_id FROM fenced))
+        SELECT interaction_id FROM fenced
         """;
 
-    private const string WrittenSql = "SELECT node_id FROM raw WHERE interaction_id = @InteractionId AND seq = @Seq";
+    // After a refusal: did an earlier attempt of the same group commit? Its last raw carries its node id.
+    private const string WrittenSql = """
+        SELECT r.interaction_id FROM raw r
+        JOIN unnest(@ids::text[], @seqs::bigint[], @nodeIds::text[]) AS w(interaction_id, seq, node_id)
+          ON r.interaction_id = w.interaction_id AND r.seq = w.seq AND r.node_id = w.node_id
+        """;
 
     /// <summary>
-    /// Commits <paramref name="raw"/> as number <see cref="RawAppend.Seq"/> of its interaction, provided
-    /// <paramref name="owner"/> still owns the run and the interaction is waiting or running. Retried on
-    /// transient failures: the node id tells a retry whether its first attempt committed.
+    /// Commits every group whose owner still owns its interaction's run, whose interaction is waiting or running and
+    /// whose first seq follows the interaction's last, in one transaction; a group that fails its fence is refused
+    /// alone. Retried on transient failures: a group an earlier attempt committed is found by its last node id.
+    /// Returns the outcome of each group, in order. At most one group per interaction.
     /// </summary>
-    public Task<AppendOutcome> AppendAsync(RawAppend raw, string owner, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync(async ct =>
+    public Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<RawAppendGroup> groups, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        if (groups.Select(g => g.InteractionId).Distinct(StringComparer.Ordinal).Count() != groups.Count)
+        {
+            throw new ArgumentException("At most one group per interaction.", nameof(groups));
+        }
+
+        var raws = groups.SelectMany(g => g.Raws).ToList();
+        var args = new
+        {
+            ids = groups.Select(g => g.InteractionId).ToArray(),
+            owners = groups.Select(g => g.Owner).ToArray(),
+            firsts = groups.Select(g => g.FirstSeq).ToArray(),
+            lasts = groups.Select(g => g.LastSeq).ToArray(),
+            statuses = groups.Select(g => g.Raws.LastOrDefault(r => r.InteractionStatus is not null)?.InteractionStatus).ToArray(),
+            messages = groups.Select(g => g.Raws.LastOrDefault(r => r.InteractionMessage is not null)?.InteractionMessage).ToArray(),
+            rIds = raws.Select(r => r.InteractionId).ToArray(),
+            rSeqs = raws.Select(r => r.Seq).ToArray(),
+            rNodeIds = raws.Select(r => r.NodeId).ToArray(),
+            rCurrents = raws.Select(r => r.Current).ToArray(),
+            rData = raws.Select(r => r.Data?.ToJsonString()).ToArray(),
+            rStatuses = raws.Select(r => r.Status).ToArray(),
+            rHumans = raws.Select(r => r.IsHuman).ToArray(),
+            rPictures = raws.Select(r => r.IncludePictures).ToArray(),
+        };
+
+        return DbRetry.RunAsync<IReadOnlyList<AppendOutcome>>(async ct =>
         {
             await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var parameters = new DynamicParameters(raw);
-            parameters.Add("owner", owner);
-            parameters.Add("step", (int)Math.Min(raw.Seq, int.MaxValue));
-            var inserted = await connection.ExecuteAsync(new CommandDefinition(AppendSql, parameters, cancellationToken: ct));
-            if (inserted == 1)
+            var written = (await connection.QueryAsync<string>(new CommandDefinition(AppendSql, args, cancellationToken: ct)))
+                .ToHashSet(StringComparer.Ordinal);
+            var refused = groups.Where(g => !written.Contains(g.InteractionId)).ToList();
+            if (refused.Count > 0)
             {
-                return AppendOutcome.Written;
+                written.UnionWith(await connection.QueryAsync<string>(new CommandDefinition(WrittenSql, new
+                {
+                    ids = refused.Select(g => g.InteractionId).ToArray(),
+                    seqs = refused.Select(g => g.LastSeq).ToArray(),
+                    nodeIds = refused.Select(g => g.Raws[^1].NodeId).ToArray(),
+                }, cancellationToken: ct)));
             }
 
-            var nodeId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(WrittenSql, raw, cancellationToken: ct));
-            return nodeId == raw.NodeId ? AppendOutcome.Written : AppendOutcome.Refused;
+            return groups.Select(g => written.Contains(g.InteractionId) ? AppendOutcome.Written : AppendOutcome.Refused).ToList();
         }, cancellationToken).AsTask();
+    }
+
+    /// <summary>Commits one raw (a group of one); see <see cref="AppendAsync(IReadOnlyList{RawAppendGroup}, CancellationToken)"/>.</summary>
+    public async Task<AppendOutcome> AppendAsync(RawAppend raw, string owner, CancellationToken cancellationToken) =>
+        (await AppendAsync([new RawAppendGroup(owner, [raw])], cancellationToken))[0];
 
     private const string ListAfterSql = $"""
         SELECT {Columns} FROM raw
@@ -83,62 +139,42 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
         }
     }
 
-    private const string PendingSql = """
-        SELECT DISTINCT interaction_id FROM raw WHERE NOT is_send AND NOT is_deleted LIMIT @limit
-        """;
-
-    /// <summary>Interactions that have unsent raws (the sweep's safety net).</summary>
-    public Task<IReadOnlyList<string>> ListInteractionsWithUnsentAsync(int limit, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<string>(PendingSql, new { limit }, cancellationToken);
-
-    private const string LockInteractionSql = "SELECT pg_try_advisory_xact_lock(hashtextextended(@interactionId, 7))";
-
-    private const string UnsentSql = $"""
-        SELECT {Columns} FROM raw
-        WHERE interaction_id = @interactionId AND NOT is_send AND NOT is_deleted
-        ORDER BY seq
-        LIMIT @limit
-        """;
-
-    private const string MarkSentSql = """
-        UPDATE raw SET is_send = true, update_time = now()
-        WHERE interaction_id = @interactionId AND seq = ANY(@seqs)
+    private const string ListAfterManySql = $"""
+        SELECT r.* FROM unnest(@ids::text[], @afters::bigint[]) AS c(interaction_id, after_seq)
+        CROSS JOIN LATERAL (
+            SELECT {Columns} FROM raw
+            WHERE raw.interaction_id = c.interaction_id AND raw.seq > c.after_seq AND NOT raw.is_deleted
+            ORDER BY raw.seq
+            LIMIT @limit) r
         """;
 
     /// <summary>
-    /// Pushes the interaction's unsent raws in seq order, one batch of at most <paramref name="limit"/>:
-    /// takes the interaction's push lock (one pusher per interaction across instances; 0 at once when another
-    /// holds it), hands the rows to <paramref name="send"/>, and marks them sent only after <paramref name="send"/>
-    /// completed. Returns how many rows were pushed (0 when there was nothing to push).
+    /// For each cursor, up to <paramref name="limitEach"/> committed raws after it, in one query: the rows of one
+    /// interaction together and in seq order.
     /// </summary>
-    public async Task<int> PushUnsentAsync(
-        string interactionId,
-        int limit,
-        Func<IReadOnlyList<RawRow>, CancellationToken, Task> send,
-        CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                LockInteractionSql, new { interactionId }, transaction, cancellationToken: cancellationToken)))
-        {
-            // Another instance is pushing this interaction. It was notified of the same inserts, so it pushes
-            // what follows too; should it die, the sweep hands the rest to whoever is left.
-            return 0;
-        }
+    public Task<IReadOnlyList<RawRow>> ListAfterAsync(IReadOnlyList<RawCursor> cursors, int limitEach, CancellationToken cancellationToken) =>
+        cursors.Count == 0
+            ? Task.FromResult<IReadOnlyList<RawRow>>([])
+            : dataSource.QueryListAsync<RawRow>(ListAfterManySql, new
+            {
+                ids = cursors.Select(c => c.InteractionId).ToArray(),
+                afters = cursors.Select(c => c.AfterSeq).ToArray(),
+                limit = limitEach,
+            }, cancellationToken);
 
-        var rows = (await connection.QueryAsync<RawRow>(new CommandDefinition(
-            UnsentSql, new { interactionId, limit }, transaction, cancellationToken: cancellationToken))).AsList();
-        if (rows.Count == 0)
-        {
-            return 0;
-        }
+    private const string MarkSentSql = """
+        UPDATE raw r SET is_send = true, update_time = now()
+        FROM unnest(@ids::text[], @upTo::bigint[]) AS s(interaction_id, up_to)
+        WHERE r.interaction_id = s.interaction_id AND r.seq <= s.up_to AND NOT r.is_send AND NOT r.is_deleted
+        """;
 
-        await send(rows, cancellationToken);
-        var seqs = rows.Select(r => r.Seq).ToArray();
-        await connection.ExecuteAsync(new CommandDefinition(
-            MarkSentSql, new { interactionId, seqs }, transaction, cancellationToken: cancellationToken));
-        await transaction.CommitAsync(cancellationToken);
-        return rows.Count;
-    }
+    /// <summary>Marks sent, for each interaction, every raw up to the seq given (written to at least one connection).</summary>
+    public Task MarkSentAsync(IReadOnlyList<(string InteractionId, long UpToSeq)> sent, CancellationToken cancellationToken) =>
+        sent.Count == 0
+            ? Task.CompletedTask
+            : dataSource.ExecuteCountAsync(MarkSentSql, new
+            {
+                ids = sent.Select(s => s.InteractionId).ToArray(),
+                upTo = sent.Select(s => s.UpToSeq).ToArray(),
+            }, cancellationToken);
 }

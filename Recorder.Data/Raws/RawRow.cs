@@ -16,31 +16,3 @@ public sealed class RawRow
     public bool IsSend { get; init; }
     public DateTime CreateTime { get; init; }
 }
-
-/// <summary>
-/// A raw a run wants written as number <see cref="Seq"/> of its interaction. <see cref="NodeId"/> is the
-/// idempotency key: a retry of an append that did commit finds its own row and succeeds.
-/// </summary>
-public sealed record RawAppend(
-    string InteractionId,
-    long Seq,
-    string NodeId,
-    string Status,
-    string? Current,
-    JsonNode? Data,
-    bool IsHuman,
-    bool IncludePictures,
-    string? InteractionStatus,
-    string? InteractionMessage);
-
-public enum AppendOutcome
-{
-    /// <summary>The raw is committed.</summary>
-    Written,
-
-    /// <summary>
-    /// Nothing written: the interaction is over (closed, finished, failed), another instance owns its run,
-    /// or that seq is taken by another raw. The run must stop.
-    /// </summary>
-    Refused,
-}

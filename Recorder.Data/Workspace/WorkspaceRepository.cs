@@ -1,6 +1,4 @@
-using Dapper;
 using Npgsql;
-using Recorder.Data.Resilience;
 
 namespace Recorder.Data.Workspace;
 
@@ -26,29 +24,39 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
         return dataSource.ExecuteCountAsync(InsertSql, new { interactionId, names, contents }, cancellationToken);
     }
 
-    private const string NamesSql = "SELECT name FROM workspace_files WHERE interaction_id = @interactionId ORDER BY name";
-
-    public Task<IReadOnlyList<string>> ListNamesAsync(string interactionId, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<string>(NamesSql, new { interactionId }, cancellationToken);
-
-    private const string ContentSql = """
-        SELECT name, content FROM workspace_files WHERE interaction_id = @interactionId AND name = ANY(@names)
+    private const string NamesSql = """
+        SELECT interaction_id, name FROM workspace_files WHERE interaction_id = ANY(@ids) ORDER BY interaction_id, name
         """;
 
-    /// <summary>The contents of the named files that exist.</summary>
-    public Task<IReadOnlyDictionary<string, byte[]>> ReadAsync(string interactionId, IReadOnlyCollection<string> names, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<IReadOnlyDictionary<string, byte[]>>(async ct =>
-        {
-            if (names.Count == 0)
-            {
-                return new Dictionary<string, byte[]>();
-            }
+    /// <summary>The file names of each interaction's workspace (one query for all), by name within each.</summary>
+    public async Task<ILookup<string, string>> ListNamesAsync(IReadOnlyCollection<string> interactionIds, CancellationToken cancellationToken) =>
+        interactionIds.Count == 0
+            ? Array.Empty<string>().ToLookup(n => n)
+            : (await dataSource.QueryListAsync<(string InteractionId, string Name)>(NamesSql, new { ids = interactionIds.ToArray() }, cancellationToken))
+                .ToLookup(f => f.InteractionId, f => f.Name, StringComparer.Ordinal);
 
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            var rows = await connection.QueryAsync<(string Name, byte[] Content)>(
-                new CommandDefinition(ContentSql, new { interactionId, names = names.ToArray() }, cancellationToken: ct));
-            return rows.ToDictionary(r => r.Name, r => r.Content, StringComparer.Ordinal);
-        }, cancellationToken).AsTask();
+    private const string ContentSql = """
+        SELECT w.interaction_id, w.name, w.content FROM workspace_files w
+        JOIN unnest(@ids::text[], @names::text[]) AS f(interaction_id, name)
+          ON w.interaction_id = f.interaction_id AND w.name = f.name
+        """;
+
+    /// <summary>The contents of the named files that exist, keyed by (interaction, name), in one query.</summary>
+    public async Task<IReadOnlyDictionary<(string InteractionId, string Name), byte[]>> ReadAsync(
+        IReadOnlyCollection<(string InteractionId, string Name)> files, CancellationToken cancellationToken)
+    {
+        if (files.Count == 0)
+        {
+            return new Dictionary<(string, string), byte[]>();
+        }
+
+        var rows = await dataSource.QueryListAsync<(string InteractionId, string Name, byte[] Content)>(ContentSql, new
+        {
+            ids = files.Select(f => f.InteractionId).ToArray(),
+            names = files.Select(f => f.Name).ToArray(),
+        }, cancellationToken);
+        return rows.ToDictionary(r => (r.InteractionId, r.Name), r => r.Content);
+    }
 
     private const string AllSql = "SELECT name, content FROM workspace_files WHERE interaction_id = @interactionId ORDER BY name";
 

@@ -28,10 +28,17 @@ public sealed partial class RecorderAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var parameters = ConnectParameters.From(Request);
+        var parameters = ConnectParameters.Of(Context);
         if (parameters.UserId is null && parameters.Token is null)
         {
             // Anonymous (health checks, the demo page): nothing to look up. The hub and the API still refuse it.
+            return AuthenticateResult.NoResult();
+        }
+
+        if (Request.Path.Value?.EndsWith("/negotiate", StringComparison.Ordinal) == true)
+        {
+            // SignalR's negotiate only hands out a connection token; the user is looked up once, when the transport
+            // connects (and a refusal is sent there as a failed envelope).
             return AuthenticateResult.NoResult();
         }
 

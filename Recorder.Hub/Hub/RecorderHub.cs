@@ -1,16 +1,18 @@
 using Microsoft.AspNetCore.SignalR;
 using Recorder.Client.Contracts;
-using Recorder.Hub.Push;
+using Recorder.Hub.Delivery;
 using Recorder.Hub.Runs;
 
 namespace Recorder.Hub.Hub;
 
 /// <summary>
-/// The hub at <see cref="RecorderProtocol.HubPath"/>: attaches each connection to its interaction's group and
-/// hands the rest to <see cref="InteractionSessions"/> and <see cref="RunScheduler"/>.
+/// The hub at <see cref="RecorderProtocol.HubPath"/>: attaches each connection to its interaction and subscribes it
+/// to the interaction's raws; the rest goes to <see cref="InteractionSessions"/>, <see cref="Subscriptions"/> and
+/// <see cref="RunScheduler"/>.
 /// </summary>
 public sealed partial class RecorderHub(
     InteractionSessions sessions,
+    Subscriptions subscriptions,
     RunScheduler runs,
     LocalConnections local,
     ILogger<RecorderHub> logger) : Hub<IRecorderClient>, IRecorderHub
@@ -20,10 +22,10 @@ public sealed partial class RecorderHub(
 
     public override async Task OnConnectedAsync()
     {
-        ConnectOutcome outcome;
+        ConnectDecision decision;
         try
         {
-            outcome = await sessions.ConnectAsync(Context.User!, Context.GetHttpContext(), Context.ConnectionAborted);
+            decision = await sessions.ConnectAsync(Context, Context.ConnectionAborted);
         }
         catch (Exception exception) when (!Context.ConnectionAborted.IsCancellationRequested)
         {
@@ -33,32 +35,32 @@ public sealed partial class RecorderHub(
             return;
         }
 
-        if (outcome.Interaction is not { } interaction)
+        if (decision.Interaction is not { } interaction)
         {
-            Log.Refused(logger, Context.ConnectionId, outcome.Refusal!);
-            await Clients.Caller.Message(EnvelopeFactory.Refused(outcome.Refusal!));
+            Log.Refused(logger, Context.ConnectionId, decision.Refusal!);
+            await Clients.Caller.Message(EnvelopeFactory.Refused(decision.Refusal!));
             _ = CloseSoonAsync(Context);
             return;
         }
 
-        // Attach, then send the connect envelope with the interaction as it is after the attach (a close that won
-        // the race shows as "closed"), then join the group: the connect envelope is always the first message, and
-        // the client's Resume, which SignalR runs only after this method, covers what was pushed before the join.
+        // The connect envelope first; a new interaction's raws follow from seq 1, while a connection re-attaching to
+        // an interaction says where it stands with Resume(id, afterSeq).
+        local.Add(Context.ConnectionId, interaction.InteractionId);
+        Context.Items[InteractionKey] = interaction.InteractionId;
+        subscriptions.Open(Context, Clients.Caller);
         try
         {
-            local.Add(Context.ConnectionId, interaction.InteractionId);
-            var attached = await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-            Context.Items[InteractionKey] = interaction.InteractionId;
-            await Clients.Caller.Message(EnvelopeFactory.Connected(attached));
-            await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+            await Clients.Caller.Message(EnvelopeFactory.Connected(interaction));
+            if (decision.Created)
+            {
+                await subscriptions.SubscribeAsync(Context.ConnectionId, interaction.InteractionId, 0, Context.ConnectionAborted);
+            }
         }
         catch (Exception exception) when (exception is not HubException)
         {
-            // SignalR skips OnDisconnectedAsync when this method throws: undo here, and drop the connection so that
-            // the client reconnects (and attaches again) instead of giving up.
+            // SignalR skips OnDisconnectedAsync when this method throws: undo here.
             Log.AttachFailed(logger, exception, Context.ConnectionId, interaction.InteractionId);
-            local.Remove(Context.ConnectionId);
-            await DetachQuietlyAsync();
+            await ForgetAsync();
             DropForReconnect();
         }
     }
@@ -67,21 +69,7 @@ public sealed partial class RecorderHub(
     {
         if (Context.Items.ContainsKey(InteractionKey))
         {
-            local.Remove(Context.ConnectionId);
-            await DetachQuietlyAsync();
-        }
-    }
-
-    /// <summary>Forgets the connection; if the database is unreachable, the instance's heartbeat stops counting it later.</summary>
-    private async Task DetachQuietlyAsync()
-    {
-        try
-        {
-            await sessions.DetachAsync(Context.ConnectionId, CancellationToken.None);
-        }
-        catch (Exception exception)
-        {
-            Log.DetachFailed(logger, exception, Context.ConnectionId);
+            await ForgetAsync();
         }
     }
 
@@ -99,14 +87,27 @@ public sealed partial class RecorderHub(
 
         if (interactionId != attached)
         {
-            // Another of the caller's interactions: join its group too (the connection's own is joined on connect).
-            var interaction = await sessions.FindOwnedAsync(Context.UserIdentifier, interactionId, Context.ConnectionAborted);
-            await Groups.AddToGroupAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
-            local.Add(Context.ConnectionId, interaction.InteractionId);
-            await sessions.AttachAsync(Context.ConnectionId, interaction.InteractionId, Context.ConnectionAborted);
+            // Another of the caller's interactions: attach to it too (checked to be the caller's).
+            var other = await sessions.AttachAsync(Context, interactionId, Context.ConnectionAborted);
+            local.Add(Context.ConnectionId, other.InteractionId);
         }
 
-        await sessions.SendBacklogAsync(Clients.Caller, interactionId, afterSeq, Context.ConnectionAborted);
+        await subscriptions.SubscribeAsync(Context.ConnectionId, interactionId, afterSeq, Context.ConnectionAborted);
+    }
+
+    /// <summary>Stops delivery and forgets the connection; if the database is unreachable, the heartbeat's reconcile removes it later.</summary>
+    private async Task ForgetAsync()
+    {
+        subscriptions.Close(Context.ConnectionId);
+        local.Remove(Context.ConnectionId);
+        try
+        {
+            await sessions.DetachAsync(Context.ConnectionId, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            Log.DetachFailed(logger, exception, Context.ConnectionId);
+        }
     }
 
     /// <summary>

@@ -18,25 +18,39 @@ namespace Recorder.Hub.Runs;
 /// </summary>
 public sealed partial class RunExecutor(
     RecordingResolver recordings,
-    RawRepository raws,
+    RawAppender appender,
     WorkspaceRepository workspace,
     InstanceIdentity instance,
     IOptionsMonitor<ReplayOptions> replayOptions,
     ILogger<RunExecutor> logger)
 {
+    /// <summary>Steps handed to the writer at once when they follow each other without a pause (speed 0).</summary>
+    private const int StepsPerGroup = 64;
+
     public async Task RunAsync(RunClaim claim, CancellationToken cancellationToken)
     {
-        var writer = new Writer(raws, claim.InteractionId, instance.Id, claim.LastSeq);
+        var writer = new Writer(appender, claim.InteractionId, instance.Id, claim.LastSeq);
         try
         {
-            if (writer.LastSeq == 0)
+            // The recording and its workspace come first: every raw, from the first on, shows the whole workspace.
+            Recording recording;
+            try
             {
-                await writer.AppendAsync(RecorderStatus.Running, null, null, false, isHuman: true,
-                    RecorderStatus.Running, "running...", cancellationToken);
+                recording = await recordings.LoadAsync(claim.RecorderDir ?? "", claim.UserId, cancellationToken);
+                await workspace.AddAsync(claim.InteractionId, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), cancellationToken);
+            }
+            catch (Exception exception) when (writer.LastSeq == 0 && !IsInfrastructure(exception) && exception is not OperationCanceledException)
+            {
+                // `running`, then `failed`, as the original does for a recording it cannot read.
+                writer.Add(RecorderStatus.Running, null, null, false, isHuman: true, RecorderStatus.Running, "running...");
+                await FailAsync(writer, claim.InteractionId, exception, cancellationToken);
+                return;
             }
 
-            var recording = await recordings.LoadAsync(claim.RecorderDir ?? "", claim.UserId, cancellationToken);
-            await workspace.AddAsync(claim.InteractionId, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), cancellationToken);
+            if (writer.LastSeq == 0)
+            {
+                writer.Add(RecorderStatus.Running, null, null, false, isHuman: true, RecorderStatus.Running, "running...");
+            }
 
             // seq 1 is the run's own `running` raw; step i of the recording is seq i + 2.
             var done = (int)Math.Clamp(writer.LastSeq - 1, 0, recording.Steps.Count);
@@ -48,28 +62,32 @@ public sealed partial class RunExecutor(
             var previous = done > 0 ? recording.Steps[done - 1] : null;
             foreach (var step in recording.Steps.Skip(done))
             {
+                // A raw is committed before the pause that follows it; steps without a pause between them share a commit.
                 var delay = ReplayPacing.DelayBetween(previous, step, replayOptions.CurrentValue);
+                if (delay > TimeSpan.Zero || writer.Pending >= StepsPerGroup)
+                {
+                    await writer.FlushAsync(cancellationToken);
+                }
+
                 if (delay > TimeSpan.Zero)
                 {
                     await Task.Delay(delay, cancellationToken);
                 }
 
-                await writer.AppendAsync(step.Status, step.Data, step.Current, step.IncludePictures, isHuman: false,
-                    null, null, cancellationToken);
+                writer.Add(step.Status, step.Data, step.Current, step.IncludePictures, isHuman: false, null, null);
                 previous = step;
             }
 
             if (recording.Failure is { } failure)
             {
-                await writer.AppendAsync(RecorderStatus.Failed, JsonValue.Create(failure), null, false, isHuman: false,
-                    RecorderStatus.Failed, failure, cancellationToken);
+                writer.Add(RecorderStatus.Failed, JsonValue.Create(failure), null, false, isHuman: false, RecorderStatus.Failed, failure);
             }
             else
             {
-                await writer.AppendAsync(RecorderStatus.Finished, new JsonArray(), null, false, isHuman: false,
-                    RecorderStatus.Finished, "finished", cancellationToken);
+                writer.Add(RecorderStatus.Finished, new JsonArray(), null, false, isHuman: false, RecorderStatus.Finished, "finished");
             }
 
+            await writer.FlushAsync(cancellationToken);
             Log.Finished(logger, claim.InteractionId, writer.LastSeq);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -88,6 +106,7 @@ public sealed partial class RunExecutor(
         }
         catch (Exception exception)
         {
+            writer.Discard();
             await FailAsync(writer, claim.InteractionId, exception, cancellationToken);
         }
     }
@@ -110,8 +129,8 @@ public sealed partial class RunExecutor(
         Log.Failed(logger, exception, interactionId, reason);
         try
         {
-            await writer.AppendAsync(RecorderStatus.Failed, JsonValue.Create(reason), null, false, isHuman: false,
-                RecorderStatus.Failed, reason, cancellationToken);
+            writer.Add(RecorderStatus.Failed, JsonValue.Create(reason), null, false, isHuman: false, RecorderStatus.Failed, reason);
+            await writer.FlushAsync(cancellationToken);
         }
         catch (RunStoppedException)
         {
@@ -124,26 +143,46 @@ public sealed partial class RunExecutor(
         }
     }
 
-    /// <summary>Appends the raws of one run with consecutive seqs.</summary>
-    private sealed class Writer(RawRepository raws, string interactionId, string owner, long lastSeq)
+    /// <summary>Collects the raws of one run with consecutive seqs and hands them to the writer as one group.</summary>
+    private sealed class Writer(RawAppender appender, string interactionId, string owner, long lastSeq)
     {
+        private readonly List<RawAppend> _pending = [];
+
+        /// <summary>The seq of the last raw committed.</summary>
         public long LastSeq { get; private set; } = lastSeq;
 
-        public async Task AppendAsync(string status, JsonNode? data, string? current, bool includePictures, bool isHuman,
-            string? interactionStatus, string? interactionMessage, CancellationToken cancellationToken)
+        public int Pending => _pending.Count;
+
+        public void Add(string status, JsonNode? data, string? current, bool includePictures, bool isHuman,
+            string? interactionStatus, string? interactionMessage)
         {
             // Like the original, a raw whose data carries a node_id (inner steps) is stored under that id.
             var nodeId = data is JsonObject obj && obj["node_id"] is JsonValue id && id.TryGetValue(out string? text) && text.Length > 0
                 ? text
                 : Guid.NewGuid().ToString("N");
-            var raw = new RawAppend(interactionId, LastSeq + 1, nodeId, status, current, data,
-                isHuman, includePictures, interactionStatus, interactionMessage);
-            if (await raws.AppendAsync(raw, owner, cancellationToken) != AppendOutcome.Written)
+            _pending.Add(new RawAppend(interactionId, LastSeq + _pending.Count + 1, nodeId, status, current, data,
+                isHuman, includePictures, interactionStatus, interactionMessage));
+        }
+
+        /// <summary>Forgets the raws not committed (before a <c>failed</c> raw takes their place).</summary>
+        public void Discard() => _pending.Clear();
+
+        /// <summary>Commits the collected raws; throws <see cref="RunStoppedException"/> when they are refused.</summary>
+        public async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (_pending.Count == 0)
+            {
+                return;
+            }
+
+            var group = new RawAppendGroup(owner, [.. _pending]);
+            if (await appender.AppendAsync(group, cancellationToken) != AppendOutcome.Written)
             {
                 throw new RunStoppedException();
             }
 
-            LastSeq = raw.Seq;
+            LastSeq = group.LastSeq;
+            _pending.Clear();
         }
     }
 

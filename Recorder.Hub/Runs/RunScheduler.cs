@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
-using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Hub.Hub;
-using Recorder.Hub.Push;
 
 namespace Recorder.Hub.Runs;
 
@@ -19,7 +16,6 @@ public sealed partial class RunScheduler(
     RunExecutor executor,
     InstanceIdentity instance,
     LocalConnections local,
-    IHubContext<RecorderHub, IRecorderClient> hub,
     IOptions<RunOptions> options,
     ILogger<RunScheduler> logger) : BackgroundService
 {
@@ -182,24 +178,7 @@ public sealed partial class RunScheduler(
         foreach (var closed in await interactions.CloseAbandonedAsync(instance.Id, _options.DisconnectGrace, InstanceTimeout, stoppingToken))
         {
             Log.Closed(logger, closed, _options.DisconnectGrace);
-            await CancelAsync(closed);
-            await NotifyClosedAsync(closed, stoppingToken);
-        }
-    }
-
-    /// <summary>A client that is still attached somewhere (its instance was judged dead) learns its stream has ended.</summary>
-    private async Task NotifyClosedAsync(string interactionId, CancellationToken stoppingToken)
-    {
-        try
-        {
-            if (await interactions.FindAsync(interactionId, stoppingToken) is { } interaction)
-            {
-                await hub.Clients.Group(interactionId).Message(EnvelopeFactory.Closed(interaction)).WaitAsync(stoppingToken);
-            }
-        }
-        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-        {
-            Log.ClosedNoticeFailed(logger, exception, interactionId);
+            await CancelAsync(closed); // the close notified every instance's delivery: attached clients get the closed notice
         }
     }
 
@@ -240,9 +219,6 @@ public sealed partial class RunScheduler(
 
         [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Interaction {InteractionId} closed: no connection for longer than {Grace}")]
         public static partial void Closed(ILogger logger, string interactionId, TimeSpan grace);
-
-        [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "The closed notice for {InteractionId} could not be sent")]
-        public static partial void ClosedNoticeFailed(ILogger logger, Exception exception, string interactionId);
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Run scheduler pass failed; retrying at the next tick")]
         public static partial void LoopFailed(ILogger logger, Exception exception);

@@ -19,37 +19,38 @@ public sealed class MessageSequencerTests
     }
 
     [Fact]
-    public void DuplicatesAreDroppedAndOrderIsRestored()
+    public void ASeqTheClientAlreadyHasIsDropped()
     {
         var sequencer = new MessageSequencer();
-        foreach (var seq in new long[] { 1, 3, 2, 2, 1, 5, 4, 3 })
+        foreach (var seq in new long[] { 1, 2, 1, 2, 3 })
         {
-            sequencer.Accept(Raw(seq));
+            Assert.True(sequencer.Accept(Raw(seq)));
         }
 
-        Assert.Equal([1, 2, 3, 4, 5], Drain(sequencer));
-        Assert.Equal(5, sequencer.LastSeq);
+        Assert.Equal([1, 2, 3], Drain(sequencer));
+        Assert.Equal(3, sequencer.LastSeq);
     }
 
     [Fact]
-    public void AGapHoldsBackLaterRawsUntilItIsFilled()
+    public void ASeqThatSkipsAheadIsReportedAndNotDelivered()
     {
         var sequencer = new MessageSequencer();
-        sequencer.Accept(Raw(1));
-        sequencer.Accept(Raw(3));
-        sequencer.Accept(Raw(4));
+        Assert.True(sequencer.Accept(Raw(1)));
+        Assert.False(sequencer.Accept(Raw(3)));
         Assert.Equal([1], Drain(sequencer));
+        Assert.Equal(1, sequencer.LastSeq);
 
-        sequencer.Accept(Raw(2));
-        Assert.Equal([2, 3, 4], Drain(sequencer));
+        Assert.True(sequencer.Accept(Raw(2)));
+        Assert.True(sequencer.Accept(Raw(3)));
+        Assert.Equal([2, 3], Drain(sequencer));
     }
 
     [Fact]
     public async Task TheStreamCompletesAfterTheTerminalRaw()
     {
         var sequencer = new MessageSequencer();
-        sequencer.Accept(Raw(2, RecorderStatus.Finished));
         sequencer.Accept(Raw(1, RecorderStatus.Running));
+        sequencer.Accept(Raw(2, RecorderStatus.Finished));
         sequencer.Accept(Raw(3));
 
         Assert.Equal([1, 2], Drain(sequencer));
@@ -74,10 +75,10 @@ public sealed class MessageSequencerTests
         var sequencer = new MessageSequencer();
         sequencer.Accept(Raw(1));
         sequencer.EndAfter(3, new TimeoutException("closed"));
-        sequencer.Accept(Raw(3));
+        sequencer.Accept(Raw(2));
         Assert.False(sequencer.Reader.Completion.IsCompleted);
 
-        sequencer.Accept(Raw(2));
+        sequencer.Accept(Raw(3));
         Assert.Equal([1, 2, 3], Drain(sequencer));
         await Assert.ThrowsAsync<TimeoutException>(() => sequencer.Reader.Completion.WaitAsync(TimeSpan.FromSeconds(5)));
     }

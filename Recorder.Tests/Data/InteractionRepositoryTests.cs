@@ -8,7 +8,10 @@ namespace Recorder.Tests.Data;
 public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
 {
     private readonly InteractionRepository _interactions = new(fixture.Database.DataSource);
+    private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
     private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    private string UserOf(string interactionId) => _owners[interactionId];
 
     private async Task<string> NewRequestedRunAsync()
     {
@@ -16,6 +19,7 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
         var id = Guid.NewGuid().ToString("N");
         await _interactions.CreateAsync(new InteractionRow { InteractionId = id, UserId = userId, Status = "waiting" }, refuseIfUserBusy: false, Ct);
+        _owners[id] = userId;
         Assert.True(await _interactions.RequestRunAsync(id, Ct));
         return id;
     }
@@ -68,8 +72,8 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
     {
         var id = await NewRequestedRunAsync();
         await _interactions.HeartbeatAsync("inst", Ct);
-        await _interactions.AttachConnectionAsync("c1", id, "inst", Ct);
-        await _interactions.AttachConnectionAsync("c2", id, "inst", Ct);
+        await _interactions.AttachConnectionAsync("c1", id, UserOf(id), "inst", Ct);
+        await _interactions.AttachConnectionAsync("c2", id, UserOf(id), "inst", Ct);
 
         await _interactions.DetachConnectionAsync("c1", Ct);
         Assert.DoesNotContain(id, await CloseAbandonedAsync("other", TimeSpan.Zero, TimeSpan.FromMinutes(1)));
@@ -88,7 +92,14 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         var id = await NewRequestedRunAsync();
         var instance = $"dead-{Guid.NewGuid():N}";
         await _interactions.HeartbeatAsync(instance, Ct);
-        await _interactions.AttachConnectionAsync("only", id, instance, Ct);
+        await _interactions.AttachConnectionAsync("only", id, UserOf(id), instance, Ct);
+        await using (var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            // The grace has started (a detach that raced the attach): the reaper now looks at it, and the connection
+            // that remains is what decides.
+            await connection.ExecuteAsync("UPDATE interactions SET detached_since = now() WHERE interaction_id = @id", new { id });
+        }
+
         Assert.DoesNotContain(id, await CloseAbandonedAsync("other", TimeSpan.Zero, TimeSpan.FromMinutes(1)));
 
         // With a heartbeat timeout of zero every instance counts as dead, except the one asking.
@@ -104,7 +115,7 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         var id = await NewRequestedRunAsync();
         var instance = $"dead-{Guid.NewGuid():N}";
         await _interactions.HeartbeatAsync(instance, Ct);
-        await _interactions.AttachConnectionAsync($"c-{instance}", id, instance, Ct);
+        await _interactions.AttachConnectionAsync($"c-{instance}", id, UserOf(id), instance, Ct);
 
         await Eventually.UntilAsync(
             () => _interactions.PruneDeadInstancesAsync(TimeSpan.Zero, Ct),

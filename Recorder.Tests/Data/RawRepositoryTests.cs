@@ -69,6 +69,12 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
     {
         var id = await NewClaimedInteractionAsync();
         Assert.Equal(AppendOutcome.Written, await _raws.AppendAsync(Raw(id, 1), Owner, Ct));
+        await using (var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            // Its last connection left (the reaper looks only at interactions with detached_since set).
+            await connection.ExecuteAsync("UPDATE interactions SET detached_since = now() WHERE interaction_id = @id", new { id });
+        }
+
         Assert.Contains(id, await _interactions.CloseAbandonedAsync("nobody", TimeSpan.Zero, TimeSpan.FromMinutes(1), Ct));
 
         Assert.Equal(AppendOutcome.Refused, await _raws.AppendAsync(Raw(id, 2), Owner, Ct));
@@ -99,57 +105,99 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task AnInsertNotifiesWithTheInteractionId()
+    public async Task AGroupCommitNotifiesOnceWithEachInteractionsLastSeq()
     {
-        var id = await NewClaimedInteractionAsync();
+        var first = await NewClaimedInteractionAsync();
+        var second = await NewClaimedInteractionAsync();
         await using var listener = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
-        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        listener.Notification += (_, e) => received.TrySetResult(e.Payload);
-        await listener.ExecuteAsync("LISTEN raw_inserted");
+        var received = new List<string>();
+        listener.Notification += (_, e) => received.Add(e.Payload);
+        await listener.ExecuteAsync("LISTEN raw_committed");
 
-        await _raws.AppendAsync(Raw(id, 1), Owner, Ct);
-        var wait = listener.WaitAsync(Ct);
-        Assert.Equal(id, await received.Task.WaitAsync(TestEnvironment.Timeout));
-        await wait.WaitAsync(TestEnvironment.Timeout);
+        var outcomes = await _raws.AppendAsync(
+            [new RawAppendGroup(Owner, [Raw(first, 1), Raw(first, 2), Raw(first, 3)]), new RawAppendGroup(Owner, [Raw(second, 1)])], Ct);
+        Assert.Equal([AppendOutcome.Written, AppendOutcome.Written], outcomes);
+
+        // One notification for the statement; a second append proves the first one was the only one.
+        await _raws.AppendAsync(Raw(second, 2), Owner, Ct);
+        await Eventually.UntilAsync(async () =>
+        {
+            await listener.WaitAsync(TimeSpan.FromMilliseconds(100), Ct);
+            return received.Count;
+        }, n => n >= 2, TestEnvironment.Timeout, "two notifications");
+        Assert.Equal(string.Join(',', new[] { $"{first}:3", $"{second}:1" }.Order(StringComparer.Ordinal)), received[0]);
+        Assert.Equal($"{second}:2", received[1]);
     }
 
     [Fact]
-    public async Task PushMarksRawsSentOnlyAfterTheSendSucceeded()
+    public async Task AFencedOutGroupIsRefusedAloneAndTheRestOfTheBatchCommits()
     {
-        var id = await NewClaimedInteractionAsync();
-        for (var seq = 1; seq <= 3; seq++)
+        var healthy = await NewClaimedInteractionAsync();
+        var closed = await NewClaimedInteractionAsync();
+        var taken = await NewClaimedInteractionAsync(owner: "instance-b");
+        var gap = await NewClaimedInteractionAsync();
+        await using (var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct))
         {
-            await _raws.AppendAsync(Raw(id, seq), Owner, Ct);
+            await connection.ExecuteAsync("UPDATE interactions SET status = 'closed' WHERE interaction_id = @closed", new { closed });
         }
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            _raws.PushUnsentAsync(id, 100, (_, _) => throw new InvalidOperationException("send failed"), Ct));
-        Assert.All(await _raws.ListAfterAsync(id, 0, 100, Ct), r => Assert.False(r.IsSend));
+        var outcomes = await _raws.AppendAsync(
+        [
+            new RawAppendGroup(Owner, [Raw(healthy, 1), Raw(healthy, 2)]),
+            new RawAppendGroup(Owner, [Raw(closed, 1)]),
+            new RawAppendGroup(Owner, [Raw(taken, 1)]), // instance-b holds its lease
+            new RawAppendGroup(Owner, [Raw(gap, 2)]),   // seq 1 is missing
+        ], Ct);
 
-        var sent = new List<long>();
-        Assert.Equal(2, await _raws.PushUnsentAsync(id, 2, (rows, _) => { sent.AddRange(rows.Select(r => r.Seq)); return Task.CompletedTask; }, Ct));
-        Assert.Equal(1, await _raws.PushUnsentAsync(id, 2, (rows, _) => { sent.AddRange(rows.Select(r => r.Seq)); return Task.CompletedTask; }, Ct));
-        Assert.Equal(0, await _raws.PushUnsentAsync(id, 2, (_, _) => throw new InvalidOperationException("nothing to send"), Ct));
-        Assert.Equal([1L, 2, 3], sent);
-        Assert.All(await _raws.ListAfterAsync(id, 0, 100, Ct), r => Assert.True(r.IsSend));
+        Assert.Equal([AppendOutcome.Written, AppendOutcome.Refused, AppendOutcome.Refused, AppendOutcome.Refused], outcomes);
+        Assert.Equal([1L, 2], (await _raws.ListAfterAsync(healthy, 0, 100, Ct)).Select(r => r.Seq));
+        foreach (var refused in new[] { closed, taken, gap })
+        {
+            Assert.Empty(await _raws.ListAfterAsync(refused, 0, 100, Ct));
+            Assert.Equal(0, (await _interactions.FindAsync(refused, Ct))!.LastSeq);
+        }
+
+        Assert.Equal(2, (await _interactions.FindAsync(healthy, Ct))!.LastSeq);
     }
 
     [Fact]
-    public async Task WhileOnePusherHoldsAnInteractionAnotherStepsAsideAtOnce()
+    public async Task ARetriedGroupThatHadCommittedIsWrittenNotRefused()
     {
         var id = await NewClaimedInteractionAsync();
-        await _raws.AppendAsync(Raw(id, 1), Owner, Ct);
-        var other = new RawRepository(fixture.Database.DataSource);
-        int? secondPushed = null;
+        var group = new RawAppendGroup(Owner, [Raw(id, 1), Raw(id, 2)]);
+        Assert.Equal([AppendOutcome.Written], await _raws.AppendAsync([group], Ct));
+        Assert.Equal([AppendOutcome.Written], await _raws.AppendAsync([group], Ct));
+        Assert.Equal([AppendOutcome.Refused], await _raws.AppendAsync([new RawAppendGroup(Owner, [Raw(id, 2)])], Ct));
+        Assert.Equal([1L, 2], (await _raws.ListAfterAsync(id, 0, 100, Ct)).Select(r => r.Seq));
+    }
 
-        var firstPushed = await _raws.PushUnsentAsync(id, 10, async (_, ct) =>
-        {
-            secondPushed = await other.PushUnsentAsync(id, 10, (_, _) => throw new InvalidOperationException("must not send"), ct);
-        }, Ct);
+    [Fact]
+    public async Task OneReadServesManyCursorsEachFromItsOwnSeq()
+    {
+        var first = await NewClaimedInteractionAsync();
+        var second = await NewClaimedInteractionAsync();
+        await _raws.AppendAsync([new RawAppendGroup(Owner, [.. Enumerable.Range(1, 6).Select(n => Raw(first, n))]),
+            new RawAppendGroup(Owner, [.. Enumerable.Range(1, 3).Select(n => Raw(second, n))])], Ct);
 
-        Assert.Equal(1, firstPushed);
-        Assert.Equal(0, secondPushed);
-        Assert.All(await _raws.ListAfterAsync(id, 0, 100, Ct), r => Assert.True(r.IsSend));
+        var rows = await _raws.ListAfterAsync([new RawCursor(first, 2), new RawCursor(second, 0)], 3, Ct);
+
+        Assert.Equal([3L, 4, 5], rows.Where(r => r.InteractionId == first).Select(r => r.Seq));
+        Assert.Equal([1L, 2, 3], rows.Where(r => r.InteractionId == second).Select(r => r.Seq));
+    }
+
+    [Fact]
+    public async Task MarkSentMarksEachInteractionUpToItsSeqOnly()
+    {
+        var first = await NewClaimedInteractionAsync();
+        var second = await NewClaimedInteractionAsync();
+        await _raws.AppendAsync([new RawAppendGroup(Owner, [Raw(first, 1), Raw(first, 2), Raw(first, 3)]),
+            new RawAppendGroup(Owner, [Raw(second, 1), Raw(second, 2)])], Ct);
+        Assert.All(await _raws.ListAfterAsync(first, 0, 100, Ct), r => Assert.False(r.IsSend));
+
+        await _raws.MarkSentAsync([(first, 2), (second, 2)], Ct);
+
+        Assert.Equal([true, true, false], (await _raws.ListAfterAsync(first, 0, 100, Ct)).Select(r => r.IsSend));
+        Assert.Equal([true, true], (await _raws.ListAfterAsync(second, 0, 100, Ct)).Select(r => r.IsSend));
     }
 
     [Fact]

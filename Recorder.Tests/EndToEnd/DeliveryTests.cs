@@ -9,7 +9,7 @@ public sealed class NoSweepHubServer : HubServer
 {
     protected override IEnumerable<KeyValuePair<string, string>> Settings =>
     [
-        new("Recorder:Push:SweepInterval", "00:01:00"),
+        new("Recorder:Delivery:SweepInterval", "00:01:00"),
         new("Recorder:PongInterval", "00:00:00.200"),
     ];
 }

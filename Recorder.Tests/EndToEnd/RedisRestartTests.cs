@@ -42,7 +42,7 @@ public sealed class RedisRestartTests(OwnRedisHubServer server) : IClassFixture<
         await using var runner = await server.StartAsync(server.Runner, Ct);
         var (user, token) = await server.NewUserAsync();
         await using var client = await RecorderClient.ConnectAsync(
-            server.ClientOptions(user, token, PacedHubServer.Recording) with { ResyncInterval = TimeSpan.FromSeconds(1) }, Ct);
+            server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
         await client.StartRecorderAsync(Ct);
 
         using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);

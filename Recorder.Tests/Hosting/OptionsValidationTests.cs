@@ -22,7 +22,8 @@ public sealed class OptionsValidationTests
     [InlineData("Recorder:Replay:Speed", "-1", "Recorder:Replay:Speed must be between 0")]
     [InlineData("Recorder:Runs:DisconnectGrace", "-00:00:01", "Recorder:Runs:DisconnectGrace must be between")]
     [InlineData("Recorder:Runs:MaxConcurrentRuns", "-5", "Recorder:Runs:MaxConcurrentRuns must be between")]
-    [InlineData("Recorder:Push:BatchSize", "0", "Recorder:Push:BatchSize must be between")]
+    [InlineData("Recorder:Delivery:PageSize", "0", "Recorder:Delivery:PageSize must be between")]
+    [InlineData("Recorder:Delivery:OutboxCapacity", "0", "Recorder:Delivery:OutboxCapacity must be between")]
     public async Task AnOutOfRangeSettingStopsTheStartNamingTheKey(string key, string value, string message)
     {
         var error = await StartupErrorAsync("--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none", $"--{key}={value}");

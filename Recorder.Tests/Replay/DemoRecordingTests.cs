@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Recorder.Hub.Push;
+using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings.XAgent;
 
 namespace Recorder.Tests.Replay;

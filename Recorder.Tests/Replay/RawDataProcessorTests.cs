@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json.Nodes;
-using Recorder.Hub.Push;
+using Recorder.Hub.Delivery;
 
 namespace Recorder.Tests.Replay;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Recorder.Hub.Push;
+namespace Recorder.Hub.Delivery;
 
 /// <summary>
 /// What the original's <c>handle_data</c> does to a raw's data before sending it, done right: pictures of a

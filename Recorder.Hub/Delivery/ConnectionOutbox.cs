@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.SignalR;
+using Recorder.Client.Contracts;
+
+namespace Recorder.Hub.Delivery;
+
+/// <summary>
+/// The envelopes queued for one connection, written in order by one drain task at a time. Fields other than
+/// <see cref="SendLock"/> are guarded by the <see cref="Subscriptions"/> gate.
+/// </summary>
+internal sealed class ConnectionOutbox(string connectionId, HubCallerContext context, IRecorderClient caller)
+{
+    public string ConnectionId { get; } = connectionId;
+
+    public HubCallerContext Context { get; } = context;
+
+    public IRecorderClient Caller { get; } = caller;
+
+    public Queue<OutboxItem> Queue { get; } = new();
+
+    public List<Subscription> Subscriptions { get; } = [];
+
+    /// <summary>Held while an envelope is written, and by a <c>Resume</c> while it moves a cursor.</summary>
+    public SemaphoreSlim SendLock { get; } = new(1, 1);
+
+    /// <summary>A drain task is running (or about to).</summary>
+    public bool Draining { get; set; }
+
+    /// <summary>The queue was full when raws were ready: the connection's feeds are read again once it has room.</summary>
+    public bool WantsRoom { get; set; }
+
+    /// <summary>When the connection last took an envelope, or started having some to take (Environment.TickCount64).</summary>
+    public long LastProgress { get; set; }
+
+    public bool Closed { get; set; }
+}

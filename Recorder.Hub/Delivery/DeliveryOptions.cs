@@ -1,0 +1,25 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Recorder.Hub.Delivery;
+
+/// <summary>The <c>Recorder:Delivery</c> section.</summary>
+public sealed class DeliveryOptions
+{
+    public const string Section = "Recorder:Delivery";
+
+    /// <summary>The safety net: how often the state of every local subscription's interaction is read again, in case a wake-up was missed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Recorder:Delivery:SweepInterval must be between 00:00:00.050 and 00:01:00.")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Raws read per interaction per query (one query serves every local subscription behind).</summary>
+    [Range(1, 10_000, ErrorMessage = "Recorder:Delivery:PageSize must be between 1 and 10000.")]
+    public int PageSize { get; set; } = 256;
+
+    /// <summary>Envelopes buffered per connection; a connection whose buffer is full is caught up from PostgreSQL once it drains.</summary>
+    [Range(1, 100_000, ErrorMessage = "Recorder:Delivery:OutboxCapacity must be between 1 and 100000.")]
+    public int OutboxCapacity { get; set; } = 512;
+
+    /// <summary>How long a connection may have envelopes waiting without taking any before it is closed (it resumes when it reconnects).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Recorder:Delivery:SlowConsumerTimeout must be between 00:00:01 and 01:00:00.")]
+    public TimeSpan SlowConsumerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,522 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using Recorder.Client.Contracts;
+using Recorder.Data.Interactions;
+using Recorder.Data.Raws;
+
+namespace Recorder.Hub.Delivery;
+
+/// <summary>
+/// The catch-up subscriptions of this instance's connections. Each subscription has a cursor (the last seq queued
+/// for its connection); <see cref="DeliveryService"/> reads what the cursors lack from PostgreSQL, for all of them
+/// in one query, and <see cref="Distribute"/> queues each raw to each connection exactly once, in seq order. Each
+/// connection has its own bounded outbox and drain task, so a connection that stops reading delays nobody else.
+/// </summary>
+public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, SentMarks sentMarks, ILogger<Subscriptions> logger)
+{
+    /// <summary>Interactions read per pass at most: a reconnect storm is worked off in turns, each a bounded query.</summary>
+    private const int MaxFeedsPerPass = 512;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ConnectionOutbox> _outboxes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InteractionFeed> _feeds = new(StringComparer.Ordinal);
+    private readonly HashSet<InteractionFeed> _dirty = [];
+    private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly DeliveryOptions _options = options.Value;
+
+    /// <summary>Signalled when there is something to read or deliver.</summary>
+    internal ChannelReader<bool> Wake => _wake.Reader;
+
+    /// <summary>The connections that can subscribe.</summary>
+    public int Connections
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outboxes.Count;
+            }
+        }
+    }
+
+    /// <summary>Envelopes queued to connections and not yet written.</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outboxes.Values.Sum(o => o.Queue.Count);
+            }
+        }
+    }
+
+    /// <summary>Registers the connection; <paramref name="caller"/> writes to it.</summary>
+    public void Open(HubCallerContext context, IRecorderClient caller)
+    {
+        lock (_gate)
+        {
+            _outboxes.TryAdd(context.ConnectionId, new ConnectionOutbox(context.ConnectionId, context, caller));
+        }
+    }
+
+    /// <summary>Forgets the connection and its subscriptions; nothing more is written to it.</summary>
+    public void Close(string connectionId)
+    {
+        lock (_gate)
+        {
+            if (!_outboxes.Remove(connectionId, out var outbox))
+            {
+                return;
+            }
+
+            outbox.Closed = true;
+            outbox.Queue.Clear();
+            foreach (var subscription in outbox.Subscriptions)
+            {
+                var feed = subscription.Feed;
+                feed.Subscribers.Remove(subscription);
+                if (feed.Subscribers.Count == 0)
+                {
+                    _feeds.Remove(feed.InteractionId);
+                    _dirty.Remove(feed);
+                    _stale.Remove(feed.InteractionId);
+                }
+            }
+
+            outbox.Subscriptions.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Subscribes the connection to the interaction, or moves its cursor there: from now on the connection gets
+    /// exactly the raws with <c>seq &gt; afterSeq</c>, each once, in seq order, then the live ones. Whatever was
+    /// queued for that interaction before is dropped; an envelope being written finishes first.
+    /// </summary>
+    public async Task SubscribeAsync(string connectionId, string interactionId, long afterSeq, CancellationToken cancellationToken)
+    {
+        ConnectionOutbox? outbox;
+        lock (_gate)
+        {
+            if (!_outboxes.TryGetValue(connectionId, out outbox))
+            {
+                throw new InvalidOperationException($"Connection {connectionId} is not open.");
+            }
+        }
+
+        await outbox.SendLock.WaitAsync(cancellationToken);
+        try
+        {
+            lock (_gate)
+            {
+                if (outbox.Closed)
+                {
+                    return;
+                }
+
+                var subscription = outbox.Subscriptions.Find(s => s.Feed.InteractionId == interactionId);
+                if (subscription is null)
+                {
+                    if (!_feeds.TryGetValue(interactionId, out var feed))
+                    {
+                        feed = new InteractionFeed(interactionId);
+                        _feeds.Add(interactionId, feed);
+                        _stale.Add(interactionId);
+                    }
+
+                    subscription = new Subscription(outbox, feed);
+                    feed.Subscribers.Add(subscription);
+                    outbox.Subscriptions.Add(subscription);
+                }
+
+                subscription.Generation++;
+                subscription.Cursor = afterSeq;
+                subscription.ClosedNoticeQueued = false;
+                if (outbox.Queue.Any(i => i.Subscription == subscription))
+                {
+                    var kept = outbox.Queue.Where(i => i.Subscription != subscription).ToList();
+                    outbox.Queue.Clear();
+                    kept.ForEach(outbox.Queue.Enqueue);
+                }
+
+                subscription.Feed.ForceRead = true;
+                _dirty.Add(subscription.Feed);
+            }
+        }
+        finally
+        {
+            outbox.SendLock.Release();
+        }
+
+        Signal();
+    }
+
+    /// <summary>A transaction committed raws of the interaction up to <paramref name="lastSeq"/>.</summary>
+    public void OnCommitted(string interactionId, long lastSeq)
+    {
+        lock (_gate)
+        {
+            if (!_feeds.TryGetValue(interactionId, out var feed) || lastSeq <= feed.KnownLastSeq)
+            {
+                return;
+            }
+
+            feed.KnownLastSeq = lastSeq;
+            _dirty.Add(feed);
+        }
+
+        Signal();
+    }
+
+    /// <summary>The interaction's state changed (it was closed): read it again.</summary>
+    public void OnChanged(string interactionId)
+    {
+        lock (_gate)
+        {
+            if (!_feeds.ContainsKey(interactionId) || !_stale.Add(interactionId))
+            {
+                return;
+            }
+        }
+
+        Signal();
+    }
+
+    /// <summary>The safety net: read the state of every followed interaction that can still change.</summary>
+    public void MarkAllStale()
+    {
+        lock (_gate)
+        {
+            foreach (var feed in _feeds.Values)
+            {
+                if (!feed.Ended)
+                {
+                    _stale.Add(feed.InteractionId);
+                }
+
+                if (feed.Subscribers.Exists(s => s.IsBehind))
+                {
+                    _dirty.Add(feed);
+                }
+            }
+        }
+
+        Signal();
+    }
+
+    /// <summary>Closes every connection that has had envelopes waiting for longer than the slow-consumer timeout.</summary>
+    public void CloseSlowConsumers()
+    {
+        var limit = (long)_options.SlowConsumerTimeout.TotalMilliseconds;
+        var now = Environment.TickCount64;
+        List<ConnectionOutbox> slow;
+        lock (_gate)
+        {
+            slow = [.. _outboxes.Values.Where(o => o.Draining && now - o.LastProgress > limit)];
+        }
+
+        foreach (var outbox in slow)
+        {
+            Log.SlowConsumer(logger, outbox.ConnectionId, _options.SlowConsumerTimeout);
+            outbox.Context.Abort();
+        }
+    }
+
+    /// <summary>The interactions whose state must be read (and forgets them).</summary>
+    internal IReadOnlyList<string> TakeStale()
+    {
+        lock (_gate)
+        {
+            if (_stale.Count == 0)
+            {
+                return [];
+            }
+
+            var stale = _stale.ToList();
+            _stale.Clear();
+            return stale;
+        }
+    }
+
+    /// <summary>Applies the states read; returns the interactions newly seen closed (their rows are wanted for the notice).</summary>
+    internal IReadOnlyList<string> ApplyStates(IReadOnlyList<InteractionState> states)
+    {
+        List<string> closed = [];
+        lock (_gate)
+        {
+            foreach (var state in states)
+            {
+                if (!_feeds.TryGetValue(state.InteractionId, out var feed))
+                {
+                    continue;
+                }
+
+                if (state.LastSeq > feed.KnownLastSeq)
+                {
+                    feed.KnownLastSeq = state.LastSeq;
+                    _dirty.Add(feed);
+                }
+
+                feed.Ended = state.Status is RecorderStatus.Finished or RecorderStatus.Failed or RecorderStatus.Closed;
+                if (state.Status == RecorderStatus.Closed && feed.Closed is null)
+                {
+                    closed.Add(state.InteractionId);
+                }
+            }
+        }
+
+        return closed;
+    }
+
+    /// <summary>The interaction was closed: its subscribers get the closed notice after its last raw.</summary>
+    internal void SetClosed(InteractionRow interaction)
+    {
+        lock (_gate)
+        {
+            if (_feeds.TryGetValue(interaction.InteractionId, out var feed))
+            {
+                feed.Closed = interaction;
+                feed.Ended = true;
+                feed.KnownLastSeq = Math.Max(feed.KnownLastSeq, interaction.LastSeq);
+                _dirty.Add(feed);
+            }
+        }
+
+        Signal();
+    }
+
+    /// <summary>
+    /// What the next pass reads: for each interaction with a subscription behind that has room, the raws after the
+    /// lowest such cursor. Feeds past <see cref="MaxFeedsPerPass"/> wait for the next pass.
+    /// </summary>
+    internal IReadOnlyList<FeedRead> TakeReads()
+    {
+        List<FeedRead> reads = [];
+        bool more;
+        lock (_gate)
+        {
+            foreach (var feed in _dirty.ToList())
+            {
+                if (reads.Count == MaxFeedsPerPass)
+                {
+                    break;
+                }
+
+                _dirty.Remove(feed);
+                long? after = null;
+                foreach (var subscription in feed.Subscribers)
+                {
+                    if (!subscription.Outbox.WantsRoom && (feed.ForceRead || subscription.Cursor < feed.KnownLastSeq))
+                    {
+                        after = Math.Min(after ?? long.MaxValue, subscription.Cursor);
+                    }
+                }
+
+                feed.ForceRead = false;
+                if (after is { } afterSeq)
+                {
+                    reads.Add(new FeedRead(feed, afterSeq));
+                }
+                else
+                {
+                    QueueClosedNotices(feed);
+                }
+            }
+
+            more = _dirty.Count > 0;
+        }
+
+        if (more)
+        {
+            Signal();
+        }
+
+        return reads;
+    }
+
+    /// <summary>A pass failed: its interactions are read again by the next one.</summary>
+    internal void Retry(IReadOnlyList<FeedRead> reads)
+    {
+        lock (_gate)
+        {
+            foreach (var read in reads)
+            {
+                read.Feed.ForceRead = true;
+                _dirty.Add(read.Feed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a page of raws of one interaction: each subscriber gets the raws that continue its cursor, in order,
+    /// as long as its outbox has room; a full page or a full outbox leaves the feed to a later pass.
+    /// </summary>
+    internal void Distribute(FeedRead read, IReadOnlyList<(RawRow Row, RecorderEnvelope Envelope)> page, int pageSize)
+    {
+        lock (_gate)
+        {
+            var feed = read.Feed;
+            if (!_feeds.TryGetValue(feed.InteractionId, out var current) || current != feed)
+            {
+                return;
+            }
+
+            if (page.Count > 0)
+            {
+                feed.KnownLastSeq = Math.Max(feed.KnownLastSeq, page[^1].Row.Seq);
+            }
+
+            foreach (var subscription in feed.Subscribers)
+            {
+                var outbox = subscription.Outbox;
+                foreach (var (row, envelope) in page)
+                {
+                    if (row.Seq <= subscription.Cursor)
+                    {
+                        continue;
+                    }
+
+                    if (row.Seq != subscription.Cursor + 1)
+                    {
+                        break; // its cursor moved back meanwhile: a later pass reads from there
+                    }
+
+                    if (outbox.Queue.Count >= _options.OutboxCapacity)
+                    {
+                        outbox.WantsRoom = true;
+                        break;
+                    }
+
+                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope));
+                    subscription.Cursor = row.Seq;
+                }
+            }
+
+            if (page.Count == pageSize)
+            {
+                feed.ForceRead = true;
+            }
+
+            QueueClosedNotices(feed);
+            if (feed.ForceRead || feed.Subscribers.Exists(s => s.IsBehind && !s.Outbox.WantsRoom))
+            {
+                _dirty.Add(feed);
+            }
+        }
+    }
+
+    /// <summary>Called under the gate: the closed notice, once, to each subscriber that has every raw.</summary>
+    private void QueueClosedNotices(InteractionFeed feed)
+    {
+        if (feed.Closed is not { } closed)
+        {
+            return;
+        }
+
+        foreach (var subscription in feed.Subscribers)
+        {
+            if (!subscription.ClosedNoticeQueued && subscription.Cursor >= closed.LastSeq
+                && subscription.Outbox.Queue.Count < _options.OutboxCapacity)
+            {
+                Enqueue(subscription.Outbox, new OutboxItem(subscription, subscription.Generation, 0, EnvelopeFactory.Closed(closed)));
+                subscription.ClosedNoticeQueued = true;
+            }
+        }
+    }
+
+    /// <summary>Called under the gate.</summary>
+    private void Enqueue(ConnectionOutbox outbox, OutboxItem item)
+    {
+        outbox.Queue.Enqueue(item);
+        if (!outbox.Draining)
+        {
+            outbox.Draining = true;
+            outbox.LastProgress = Environment.TickCount64;
+            _ = Task.Run(() => DrainAsync(outbox), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Writes the connection's queue in order, one envelope at a time, until it is empty.</summary>
+    private async Task DrainAsync(ConnectionOutbox outbox)
+    {
+        while (true)
+        {
+            OutboxItem item;
+            lock (_gate)
+            {
+                if (outbox.Closed || !outbox.Queue.TryDequeue(out item))
+                {
+                    outbox.Draining = false;
+                    return;
+                }
+            }
+
+            await outbox.SendLock.WaitAsync(CancellationToken.None);
+            try
+            {
+                // Under the send lock a Resume cannot move the cursor: an item of an older generation is dropped.
+                if (item.Generation == item.Subscription.Generation && !outbox.Closed)
+                {
+                    await WriteAsync(outbox, item);
+                }
+            }
+            finally
+            {
+                outbox.SendLock.Release();
+            }
+
+            var roomAgain = false;
+            lock (_gate)
+            {
+                outbox.LastProgress = Environment.TickCount64;
+                if (outbox.WantsRoom && outbox.Queue.Count <= _options.OutboxCapacity / 2)
+                {
+                    outbox.WantsRoom = false;
+                    roomAgain = true;
+                    foreach (var subscription in outbox.Subscriptions)
+                    {
+                        subscription.Feed.ForceRead = true;
+                        _dirty.Add(subscription.Feed);
+                    }
+                }
+            }
+
+            if (roomAgain)
+            {
+                Signal();
+            }
+        }
+    }
+
+    private async Task WriteAsync(ConnectionOutbox outbox, OutboxItem item)
+    {
+        try
+        {
+            await outbox.Caller.Message(item.Envelope);
+        }
+        catch (Exception exception)
+        {
+            // The connection broke; it is closed (and forgotten here) by SignalR, and resumes when it reconnects.
+            Log.WriteFailed(logger, exception, outbox.ConnectionId);
+            return;
+        }
+
+        if (item.Seq > 0 && !outbox.Context.ConnectionAborted.IsCancellationRequested)
+        {
+            sentMarks.Report(item.Subscription.Feed.InteractionId, item.Seq);
+        }
+    }
+
+    private void Signal() => _wake.Writer.TryWrite(true);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "Connection {ConnectionId} took nothing for {Timeout} while envelopes waited: closing it (it resumes when it reconnects)")]
+        public static partial void SlowConsumer(ILogger logger, string connectionId, TimeSpan timeout);
+
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Debug, Message = "Write to connection {ConnectionId} failed")]
+        public static partial void WriteFailed(ILogger logger, Exception exception, string connectionId);
+    }
+}
