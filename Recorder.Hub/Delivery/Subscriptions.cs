@@ -220,7 +220,17 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
         foreach (var outbox in slow)
         {
             Log.SlowConsumer(logger, outbox.ConnectionId, _options.SlowConsumerTimeout);
-            outbox.Context.Abort();
+
+            // HubCallerContext.Abort closes gracefully, which waits for the very writes that are stuck: reset the
+            // transport instead (the client sees a dropped connection, reconnects and resumes).
+            if (outbox.Context.GetHttpContext() is { } http)
+            {
+                http.Abort();
+            }
+            else
+            {
+                outbox.Context.Abort();
+            }
         }
     }
 

@@ -134,6 +134,65 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
     }
 
     [Fact]
+    public async Task APlainClientWhoseInstanceStopsResumesOnAnotherAndSeesEverySeqOnceInOrder()
+    {
+        await using var runner = await server.StartAsync(RedisHubServer.Runner, Ct);
+        var holder = await server.StartAsync(Ct);
+        var (user, token) = await server.NewUserAsync();
+        try
+        {
+            await using var client = await PlainClient.ConnectAsync(HubUrlOf(holder), user, token, PacedHubServer.Recording, Ct);
+            await client.StartRecorderAsync(Ct);
+            await Eventually.UntilAsync(() => Task.FromResult(client.Raws.Count), n => n >= 3, TestEnvironment.Timeout, "three raws");
+
+            await holder.StopAsync(Ct);
+            await client.ReconnectAsync(server.HubUrl, Ct);
+            Assert.False(client.Ended.IsCompleted, "the run ended before the instance holding the client stopped");
+
+            await client.Ended.WaitAsync(TestEnvironment.Timeout, Ct);
+            var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+            Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), client.Raws.Select(r => r.Seq));
+            Assert.Equal(expected, client.Raws.Select(r => r.Status));
+        }
+        finally
+        {
+            await holder.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task APlainClientSeesEverySeqOnceInOrderWhenTheInstanceRunningTheReplayDies()
+    {
+        var runners = new List<WebApplication> { await server.StartAsync(RedisHubServer.Runner, Ct), await server.StartAsync(RedisHubServer.Runner, Ct) };
+        var byId = runners.ToDictionary(a => a.Services.GetRequiredService<InstanceIdentity>().Id);
+        try
+        {
+            var (user, token) = await server.NewUserAsync();
+            await using var client = await PlainClient.ConnectAsync(server.HubUrl, user, token, PacedHubServer.Recording, Ct);
+            await client.StartRecorderAsync(Ct);
+            await Eventually.UntilAsync(() => Task.FromResult(client.Raws.Count), n => n >= 3, TestEnvironment.Timeout, "three raws");
+
+            var deadOwner = await server.QueryScalarAsync<string>("SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+            await byId[deadOwner].DisposeAsync(); // no StopAsync: the lease is neither released nor renewed
+            runners.Remove(byId[deadOwner]);
+            Assert.False(client.Ended.IsCompleted, "the run ended before its runner died");
+
+            await client.Ended.WaitAsync(TestEnvironment.Timeout, Ct);
+            var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+            Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), client.Raws.Select(r => r.Seq));
+            Assert.Equal(expected, client.Raws.Select(r => r.Status));
+            Assert.NotEqual(deadOwner, await server.QueryScalarAsync<string>("SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }));
+        }
+        finally
+        {
+            foreach (var runner in runners)
+            {
+                await runner.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task AClientStillAttachedWhenItsInteractionIsClosedIsToldAndItsStreamEnds()
     {
         await using var runner = await server.StartAsync(RedisHubServer.Runner, Ct);

@@ -1,0 +1,67 @@
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+/// <summary>A paced hub whose run lasts about ten seconds: long enough to drop the connection a hundred times.</summary>
+public sealed class LongPacedHubServer : PacedHubServer
+{
+    public override TimeSpan Gap => TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary>
+/// The delivery guarantee as a plain SignalR client sees it: no dedupe, no reorder buffer, one <c>Resume(id, lastSeq)</c>
+/// after each reconnect, and every seq arrives exactly once, in order.
+/// </summary>
+public sealed class PlainClientTests(LongPacedHubServer server) : IClassFixture<LongPacedHubServer>
+{
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout * 2).Token;
+
+    [Fact]
+    public async Task APlainClientReconnectedAHundredTimesDuringAPacedReplaySeesEverySeqOnceInOrder()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await PlainClient.ConnectAsync(server.HubUrl, user, token, PacedHubServer.Recording, Ct);
+        await client.StartRecorderAsync(Ct);
+
+        var random = new Random(5);
+        var reconnectsWhileRunning = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            await Task.Delay(random.Next(0, 60), Ct);
+            await client.ReconnectAsync(server.HubUrl, Ct);
+            if (!client.Ended.IsCompleted)
+            {
+                reconnectsWhileRunning++;
+            }
+        }
+
+        await client.Ended.WaitAsync(TestEnvironment.Timeout, Ct);
+        var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+        Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), client.Raws.Select(r => r.Seq));
+        Assert.Equal(expected, client.Raws.Select(r => r.Status));
+
+        // The drops were spread over the run, not made after it had ended.
+        Assert.True(reconnectsWhileRunning >= 50, $"only {reconnectsWhileRunning} of the 100 reconnects happened while the run was going");
+    }
+
+    [Fact]
+    public async Task ResumeOnTheSameConnectionSendsExactlyTheRawsAfterItsSeqOnceMore()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await PlainClient.ConnectAsync(server.HubUrl, user, token, "multi_subtask", Ct);
+        await client.StartRecorderAsync(Ct);
+        await client.Ended.WaitAsync(TestEnvironment.Timeout * 2, Ct);
+        var all = client.Raws.Select(r => r.Seq).ToList();
+        Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all);
+
+        await client.ResumeAsync(5, Ct);
+
+        List<long> expected = [.. all, .. all.Where(seq => seq > 5)];
+        await Eventually.UntilAsync(() => Task.FromResult(client.Raws.Count), n => n >= expected.Count, TestEnvironment.Timeout, "the raws after seq 5 again");
+        Assert.Equal(expected, client.Raws.Select(r => r.Seq));
+
+        // An observation window, not a wait for a condition: a repeat would arrive within it.
+        await Task.Delay(TimeSpan.FromMilliseconds(300), Ct);
+        Assert.Equal(expected, client.Raws.Select(r => r.Seq));
+    }
+}
