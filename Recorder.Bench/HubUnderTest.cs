@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client;
 using Recorder.Client.Contracts;
 using Recorder.Hub;
-using Recorder.Hub.Hub;
+using Recorder.Hub.Presence;
 
 namespace Recorder.Bench;
 

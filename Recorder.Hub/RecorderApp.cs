@@ -1,6 +1,7 @@
 using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
 using Recorder.Hub.Hub;
+using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
@@ -18,6 +19,7 @@ public static class RecorderApp
         builder.AddRecorderOptions();
         builder.AddRecorderData();
         builder.AddReplay();
+        builder.AddPresence();
         builder.AddRuns();
         builder.AddDelivery();
         builder.AddRecorderAuth();

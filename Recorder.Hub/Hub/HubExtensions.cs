@@ -27,7 +27,6 @@ public static class HubExtensions
         // The HTTP endpoints speak the same JSON as the hub.
         builder.Services.ConfigureHttpJsonOptions(o => RecorderProtocol.Configure(o.SerializerOptions));
         builder.Services.AddSingleton<InteractionSessions>();
-        builder.Services.AddSingleton<LocalConnections>();
         builder.Services.AddHostedService<PongService>();
         return builder;
     }

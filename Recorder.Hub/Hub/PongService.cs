@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
+using Recorder.Hub.Presence;
 
 namespace Recorder.Hub.Hub;
 

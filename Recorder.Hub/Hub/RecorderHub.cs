@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Recorder.Client.Contracts;
 using Recorder.Hub.Delivery;
+using Recorder.Hub.Presence;
 using Recorder.Hub.Runs;
 
 namespace Recorder.Hub.Hub;

@@ -2,20 +2,18 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Recorder.Data.Interactions;
-using Recorder.Hub.Hub;
 
 namespace Recorder.Hub.Runs;
 
 /// <summary>
 /// Owns every run of this instance: claims requested runs (and runs whose owner died) under a lease in
-/// PostgreSQL, executes them with bounded concurrency and a CancellationToken each, renews their leases, and
-/// closes interactions whose last connection has been gone longer than the disconnect grace.
+/// PostgreSQL, executes them with bounded concurrency and a CancellationToken each, and renews their leases (a run
+/// whose lease is lost, or whose interaction was closed, is cancelled).
 /// </summary>
 public sealed partial class RunScheduler(
     InteractionRepository interactions,
     RunExecutor executor,
     InstanceIdentity instance,
-    LocalConnections local,
     IOptions<RunOptions> options,
     ILogger<RunScheduler> logger) : BackgroundService
 {
@@ -23,8 +21,6 @@ public sealed partial class RunScheduler(
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RunOptions _options = options.Value;
     private DateTimeOffset _nextRenewal = DateTimeOffset.MinValue;
-    // Since when this instance has reached PostgreSQL without a break (from the start: no break yet).
-    private DateTimeOffset? _healthySince = DateTimeOffset.MinValue;
 
     /// <summary>The runs this instance is executing now.</summary>
     public int ActiveRuns => _runs.Count;
@@ -39,18 +35,11 @@ public sealed partial class RunScheduler(
         }
     }
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        // Before the server accepts connections: they are recorded against this instance.
-        await interactions.HeartbeatAsync(instance.Id, cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            foreach (var step in new Func<CancellationToken, Task>[] { HousekeepAsync, ClaimAsync })
+            foreach (var step in new Func<CancellationToken, Task>[] { RenewAsync, ClaimAsync })
             {
                 try
                 {
@@ -89,8 +78,6 @@ public sealed partial class RunScheduler(
         {
             await interactions.ReleaseRunAsync(instance.Id, interactionId, cancellationToken);
         }
-
-        await interactions.RemoveInstanceAsync(instance.Id, cancellationToken);
     }
 
     private async Task ClaimAsync(CancellationToken stoppingToken)
@@ -129,63 +116,30 @@ public sealed partial class RunScheduler(
         }
     }
 
-    private async Task HousekeepAsync(CancellationToken stoppingToken)
+    private async Task RenewAsync(CancellationToken stoppingToken)
     {
-        try
-        {
-            // Fresh before anything else: peers must never see this instance's connections as dead.
-            await interactions.HeartbeatAsync(instance.Id, stoppingToken);
-        }
-        catch
-        {
-            _healthySince = null;
-            throw;
-        }
-
         var now = DateTimeOffset.UtcNow;
-        _healthySince ??= now;
-
-        // Judging others needs a view of them: after an outage every live instance must have had the time to
-        // heartbeat again, or this one would prune and close their connected interactions.
-        var judge = now - _healthySince >= InstanceTimeout;
-        if (now >= _nextRenewal)
-        {
-            await interactions.ReconcileConnectionsAsync(instance.Id, local.Attachments(), stoppingToken);
-            if (judge)
-            {
-                await interactions.PruneDeadInstancesAsync(InstanceTimeout, stoppingToken);
-            }
-
-            var owned = _runs.Keys.ToList();
-            if (owned.Count > 0)
-            {
-                var kept = (await interactions.RenewLeasesAsync(instance.Id, owned, _options.Lease, stoppingToken)).ToHashSet(StringComparer.Ordinal);
-                foreach (var lost in owned.Where(id => !kept.Contains(id) && _runs.ContainsKey(id)))
-                {
-                    Log.LeaseLost(logger, lost);
-                    await CancelAsync(lost);
-                }
-            }
-
-            _nextRenewal = now + _options.Lease / 3;
-        }
-
-        if (!judge)
+        if (now < _nextRenewal)
         {
             return;
         }
 
-        foreach (var closed in await interactions.CloseAbandonedAsync(instance.Id, _options.DisconnectGrace, InstanceTimeout, stoppingToken))
+        var owned = _runs.Keys.ToList();
+        if (owned.Count > 0)
         {
-            Log.Closed(logger, closed, _options.DisconnectGrace);
-            await CancelAsync(closed); // the close notified every instance's delivery: attached clients get the closed notice
+            var kept = (await interactions.RenewLeasesAsync(instance.Id, owned, _options.Lease, stoppingToken)).ToHashSet(StringComparer.Ordinal);
+            foreach (var lost in owned.Where(id => !kept.Contains(id) && _runs.ContainsKey(id)))
+            {
+                Log.LeaseLost(logger, lost);
+                await CancelAsync(lost);
+            }
         }
+
+        _nextRenewal = now + _options.Lease / 3;
     }
 
-    /// <summary>An instance whose heartbeat is older than this is dead: its connections no longer count.</summary>
-    private TimeSpan InstanceTimeout => _options.Lease * 3;
-
-    private async Task CancelAsync(string interactionId)
+    /// <summary>Cancels the interaction's run if it runs here (its interaction was closed).</summary>
+    public async Task CancelAsync(string interactionId)
     {
         if (_runs.TryGetValue(interactionId, out var run))
         {
@@ -216,9 +170,6 @@ public sealed partial class RunScheduler(
 
         [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Run of {InteractionId} lost its lease; cancelling it here")]
         public static partial void LeaseLost(ILogger logger, string interactionId);
-
-        [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Interaction {InteractionId} closed: no connection for longer than {Grace}")]
-        public static partial void Closed(ILogger logger, string interactionId, TimeSpan grace);
 
         [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Run scheduler pass failed; retrying at the next tick")]
         public static partial void LoopFailed(ILogger logger, Exception exception);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client;
 using Recorder.Client.Contracts;
+using Recorder.Hub.Presence;
 using Recorder.Hub.Runs;
 using Recorder.Tests.Infrastructure;
 
@@ -212,6 +213,7 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
                     // The runner stops running and heartbeating (as if cut off from PostgreSQL) but keeps serving
                     // the client; nobody else may run the replay, so the interaction is left alone and closed.
                     await runner.Services.GetRequiredService<RunScheduler>().StopAsync(Ct);
+                    await runner.Services.GetRequiredService<PresenceService>().StopAsync(Ct);
                 }
             }
         });

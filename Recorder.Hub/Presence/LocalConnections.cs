@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Presence;
 
 /// <summary>
 /// The attached connections of this instance and the interactions each is attached to: the 20-second pong goes
-/// to these, and the run scheduler reconciles this instance's rows of <c>hub_connections</c> with them.
+/// to these, and presence reconciles this instance's rows of <c>hub_connections</c> with them.
 /// </summary>
 public sealed class LocalConnections
 {
