@@ -22,6 +22,9 @@
 #   RECORDER_PG_BIN         folder with initdb/pg_ctl/postgres (default: newest /usr/lib/postgresql/*/bin)
 #   RECORDER_DATA_DIR       (deploy/local/.data)
 #   RECORDER_START_TIMEOUT  seconds to wait for a server to accept connections (60)
+#   RECORDER_PG_DURABLE     1 = fsync and full_page_writes on (PostgreSQL's defaults, as production runs it),
+#                           for the durable benchmarks: e.g. RECORDER_PG_DURABLE=1 RECORDER_PG_PORT=25433
+#                           RECORDER_DATA_DIR=deploy/local/.data-durable deploy/local/services.sh start-pg
 #
 # This is a dev/test cluster: trust authentication on loopback, fsync off, the role `recorder`
 # (password `recorder`) is a superuser so tests can create their own databases.
@@ -148,6 +151,15 @@ _recorder_pg_prepare_base() {
 # Writes the settings this script owns; postgresql.conf includes the file.
 _recorder_pg_write_conf() {
     local sockdir="${RECORDER_PG_SOCKET_DIR//\'/\'\'}"
+    local durability="# A throw-away dev/test cluster: a PostgreSQL crash or restart loses nothing, an OS crash may.
+fsync = off
+full_page_writes = off"
+    if [ "${RECORDER_PG_DURABLE:-0}" = 1 ]; then
+        durability="# RECORDER_PG_DURABLE=1: every commit is flushed to disk, as in production.
+fsync = on
+full_page_writes = on
+synchronous_commit = on"
+    fi
     cat >"$RECORDER_PG_DATA/recorder.conf" <<EOF || { _recorder_err "cannot write $RECORDER_PG_DATA/recorder.conf"; return 1; }
 # Written by deploy/local/services.sh on every start; edit the script, not this file.
 listen_addresses = '127.0.0.1'
@@ -155,9 +167,7 @@ port = $RECORDER_PG_PORT
 unix_socket_directories = '$sockdir'
 max_connections = 300
 shared_buffers = 128MB
-# A throw-away dev/test cluster: a PostgreSQL crash or restart loses nothing, an OS crash may.
-fsync = off
-full_page_writes = off
+$durability
 timezone = 'UTC'
 log_timezone = 'UTC'
 log_line_prefix = '%m [%p] %q%u@%d '
