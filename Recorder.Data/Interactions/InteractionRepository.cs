@@ -183,10 +183,9 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(ConnectSql, args, cancellationToken: ct));
             await results.ReadAsync();
-            var row = results.Read<string, InteractionRow?, ConnectResult>(
+            return results.Read<string, InteractionRow?, ConnectResult>(
                 (outcome, interaction) => new ConnectResult(Enum.Parse<ConnectOutcome>(outcome.Replace("_", ""), ignoreCase: true), interaction),
                 splitOn: "interaction_id").Single();
-            return row;
         }, cancellationToken).AsTask();
 
     private const string StatesSql = "SELECT interaction_id, last_seq, status FROM interactions WHERE interaction_id = ANY(@ids)";

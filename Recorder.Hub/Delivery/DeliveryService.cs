@@ -95,17 +95,23 @@ public sealed partial class DeliveryService(
         var byInteraction = rows.ToLookup(r => r.InteractionId, StringComparer.Ordinal);
 
         // The feed's file list is read once (the workspace is complete before its first raw); pictures per page.
-        var withoutList = reads.Where(r => r.Feed.FileList is null && byInteraction.Contains(r.Feed.InteractionId)).Select(r => r.Feed.InteractionId).ToList();
+        var withoutList = reads.Where(r => r.Feed.FileList is null && byInteraction.Contains(r.Feed.InteractionId))
+            .Select(r => r.Feed.InteractionId).ToHashSet(StringComparer.Ordinal);
         var names = await workspace.ListNamesAsync(withoutList, cancellationToken);
-        var wanted = rows.SelectMany(r => RawDataProcessor.PictureNames(r.Data, r.IncludePictures).Select(name => (r.InteractionId, name))).Distinct().ToList();
-        var pictures = await workspace.ReadAsync(wanted, cancellationToken);
+        var pictureNames = rows.ToDictionary(r => r, r => RawDataProcessor.PictureNames(r.Data, r.IncludePictures));
+        var pictures = await workspace.ReadAsync(
+            [.. pictureNames.SelectMany(p => p.Value.Select(name => (p.Key.InteractionId, name))).Distinct()], cancellationToken);
 
         foreach (var read in reads)
         {
             var fileList = read.Feed.FileList ?? EnvelopeFactory.FileList(names[read.Feed.InteractionId]);
-            read.Feed.FileList ??= withoutList.Contains(read.Feed.InteractionId) ? fileList : null;
+            if (withoutList.Contains(read.Feed.InteractionId))
+            {
+                read.Feed.FileList = fileList;
+            }
+
             var page = byInteraction[read.Feed.InteractionId]
-                .Select(row => (row, Envelope(row, fileList, pictures)))
+                .Select(row => (row, Envelope(row, fileList, pictureNames[row], pictures)))
                 .ToList();
             subscriptions.Distribute(read, page, _options.PageSize);
             if (page.Count > 0)
@@ -116,9 +122,10 @@ public sealed partial class DeliveryService(
     }
 
     /// <summary>A raw's envelope; a raw that cannot be turned into one is delivered with its data replaced by the reason.</summary>
-    private RecorderEnvelope Envelope(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyDictionary<(string, string), byte[]> pictures)
+    private RecorderEnvelope Envelope(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyList<string> pictureNames,
+        IReadOnlyDictionary<(string, string), byte[]> pictures)
     {
-        var own = RawDataProcessor.PictureNames(row.Data, row.IncludePictures)
+        var own = pictureNames
             .Where(name => pictures.ContainsKey((row.InteractionId, name)))
             .ToDictionary(name => name, name => pictures[(row.InteractionId, name)], StringComparer.Ordinal);
         try

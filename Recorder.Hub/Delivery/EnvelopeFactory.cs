@@ -17,30 +17,23 @@ public static class EnvelopeFactory
         var message = row.Status == RecorderStatus.Failed
             ? data is JsonValue value && value.TryGetValue(out string? text) ? text : data?.ToJsonString() ?? "failed"
             : "success";
-        return new RecorderEnvelope
-        {
-            Status = row.Status,
-            Success = true,
-            Message = message,
-            Data = data is null ? null : JsonSerializer.SerializeToElement(data),
-            Current = row.Current,
-            NodeId = row.NodeId,
-            WorkspaceFileList = fileList,
-            InteractionId = row.InteractionId,
-            Seq = row.Seq,
-        };
+        return OfRaw(row, fileList, message, data is null ? null : JsonSerializer.SerializeToElement(data));
     }
 
     /// <summary>
     /// The envelope of a raw whose data cannot be sent (e.g. nested too deep to serialize): the raw keeps its place in
     /// the stream, with its data replaced by a clear error, so that it never stalls the interaction.
     /// </summary>
-    public static RecorderEnvelope Undeliverable(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, string reason) => new()
+    public static RecorderEnvelope Undeliverable(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, string reason) =>
+        OfRaw(row, fileList, row.Status == RecorderStatus.Failed ? "failed" : "success",
+            JsonSerializer.SerializeToElement(new JsonObject { ["error"] = $"this raw's data could not be delivered: {reason}" }));
+
+    private static RecorderEnvelope OfRaw(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, string message, JsonElement? data) => new()
     {
         Status = row.Status,
         Success = true,
-        Message = row.Status == RecorderStatus.Failed ? "failed" : "success",
-        Data = JsonSerializer.SerializeToElement(new JsonObject { ["error"] = $"this raw's data could not be delivered: {reason}" }),
+        Message = message,
+        Data = data,
         Current = row.Current,
         NodeId = row.NodeId,
         WorkspaceFileList = fileList,

@@ -29,18 +29,6 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
     /// <summary>Signalled when there is something to read or deliver.</summary>
     internal ChannelReader<bool> Wake => _wake.Reader;
 
-    /// <summary>The connections that can subscribe.</summary>
-    public int Connections
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _outboxes.Count;
-            }
-        }
-    }
-
     /// <summary>Envelopes queued to connections and not yet written.</summary>
     public int Queued
     {
