@@ -42,11 +42,17 @@ internal static class ThroughputScenario
         DefaultValueFactory = _ => 1,
     };
 
+    private static readonly Option<int> BareBatchOption = new("--bare-batch")
+    {
+        Description = "Rows per commit of the bare PostgreSQL batched baseline.",
+        DefaultValueFactory = _ => 64,
+    };
+
     public static Command CreateCommand()
     {
         var command = new Command("throughput", "Concurrent speed-0 replays end to end: raws/s delivered to clients, run duration.")
         {
-            InteractionsOption, RoundsOption, WarmupRoundsOption, RecordingOption, InstancesOption,
+            InteractionsOption, RoundsOption, WarmupRoundsOption, RecordingOption, InstancesOption, BareBatchOption,
         };
         BenchEnvironment.AddCommonOptions(command);
         command.SetAction((parse, ct) =>
@@ -56,7 +62,8 @@ internal static class ThroughputScenario
                 Math.Max(1, parse.GetValue(RoundsOption)),
                 Math.Max(0, parse.GetValue(WarmupRoundsOption)),
                 parse.GetValue(RecordingOption)!,
-                Math.Max(1, parse.GetValue(InstancesOption)));
+                Math.Max(1, parse.GetValue(InstancesOption)),
+                Math.Max(1, parse.GetValue(BareBatchOption)));
             if (settings.Instances > 1 && !parse.GetValue(BenchEnvironment.RedisOption))
             {
                 throw new ArgumentException("--instances above 1 needs --redis (clients and runs land on different instances)");
@@ -74,20 +81,31 @@ internal static class ThroughputScenario
         await context.Database.SeedUsersAsync(users, ct);
         using var queries = new QueryCounter(context.Database.Name);
         var maxRuns = Math.Max(64, settings.Interactions);
-        await using var hub = await HubUnderTest.StartAsync(context.Environment, context.Database,
-            [new("Recorder:Runs:MaxConcurrentRuns", maxRuns.ToString(System.Globalization.CultureInfo.InvariantCulture))],
-            context.Redis, settings.Instances, ct);
-
         var rounds = new List<Round>();
-        for (var r = 0; r < settings.WarmupRounds + settings.Rounds; r++)
+        await using (var hub = await HubUnderTest.StartAsync(context.Environment, context.Database,
+            [new("Recorder:Runs:MaxConcurrentRuns", maxRuns.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+            context.Redis, settings.Instances, ct))
         {
-            var warmup = r < settings.WarmupRounds;
-            var round = await RunRoundAsync(hub, users, settings.Recording, queries, ct);
-            ScenarioRunner.Say($"throughput: round {r + 1}{(warmup ? " (warm-up)" : "")}: {round.Raws} raws in {Units.Ms(round.WallMs)} ms = {Units.Number(round.RawsPerSecond)} raws/s");
-            if (!warmup)
+            for (var r = 0; r < settings.WarmupRounds + settings.Rounds; r++)
             {
-                rounds.Add(round);
+                var warmup = r < settings.WarmupRounds;
+                var round = await RunRoundAsync(hub, users, settings.Recording, queries, ct);
+                ScenarioRunner.Say($"throughput: round {r + 1}{(warmup ? " (warm-up)" : "")}: {round.Raws} raws in {Units.Ms(round.WallMs)} ms = {Units.Number(round.RawsPerSecond)} raws/s");
+                if (!warmup)
+                {
+                    rounds.Add(round);
+                }
             }
+        }
+
+        // The bare limits, with the hub stopped: the same rows into PostgreSQL, round by round.
+        var bare = new List<BareInsertResult>();
+        foreach (var round in rounds)
+        {
+            var written = await BarePostgres.ReadRawsAsync(context.Database.DataSource, [.. round.Runs.Select(r => r.InteractionId)], ct);
+            var results = await BarePostgres.MeasureAsync(context.Database.DataSource, written, settings.BareBatch, ct);
+            ScenarioRunner.Say($"throughput: bare PostgreSQL: {string.Join("; ", results.Select(b => $"{b.Mode}: {Units.Number(b.RowsPerSecond)} rows/s"))}");
+            bare.AddRange(results);
         }
 
         var runs = rounds.SelectMany(r => r.Runs).ToList();
@@ -116,6 +134,21 @@ internal static class ThroughputScenario
             .Line("Commands are counted by Npgsql's own metrics (one per command the hub's pool executed); \"in flight\" = summed command " +
                   "durations / wall time, i.e. how many commands were waiting on PostgreSQL on average. The CPU column covers this " +
                   "process (hub and clients), not PostgreSQL.");
+
+        var bareTable = new MarkdownTable("bare PostgreSQL, same rows, same cluster (NOTIFY trigger on)", "rows/s (median of rounds)",
+            "rows/s (min - max)", "commits per round", "Recorder raws/s as a ratio of it");
+        foreach (var mode in bare.GroupBy(b => b.Mode, StringComparer.Ordinal))
+        {
+            var modeRate = Stats.Of(mode.Select(b => b.RowsPerSecond));
+            bareTable.Add(mode.Key, Units.Number(modeRate.Median), $"{Units.Number(modeRate.Min)} - {Units.Number(modeRate.Max)}",
+                Units.Int(mode.First().Commits), Units.Number(rate.Median / modeRate.Median, "0.00"));
+        }
+
+        context.Report
+            .Heading("Bare limits (same run, after the hub stopped)")
+            .Table(bareTable)
+            .Line("Each measured round's raws are read back from `raw` and inserted again into `bare_raw` (same columns, indexes, " +
+                  "defaults and statement-level NOTIFY trigger), with nothing else: no fencing, no run, no delivery.");
     }
 
     private static async Task<Round> RunRoundAsync(HubUnderTest hub, IReadOnlyList<BenchUser> users, string recording, QueryCounter queries, CancellationToken cancellationToken)
@@ -164,12 +197,12 @@ internal static class ThroughputScenario
             throw new InvalidOperationException($"{client.InteractionId}: the run ended with '{last?.Status}' ({last?.Message}), not finished");
         }
 
-        return new Run((int)last.Seq, Units.ElapsedMs(start, Stopwatch.GetTimestamp()), firstRawMs);
+        return new Run(client.InteractionId, (int)last.Seq, Units.ElapsedMs(start, Stopwatch.GetTimestamp()), firstRawMs);
     }
 
-    private sealed record Settings(int Interactions, int Rounds, int WarmupRounds, string Recording, int Instances);
+    private sealed record Settings(int Interactions, int Rounds, int WarmupRounds, string Recording, int Instances, int BareBatch);
 
-    private sealed record Run(int Raws, double DurationMs, double FirstRawMs);
+    private sealed record Run(string InteractionId, int Raws, double DurationMs, double FirstRawMs);
 
     private sealed record Round(IReadOnlyList<Run> Runs, double WallMs, QuerySnapshot Queries, TimeSpan Cpu)
     {
