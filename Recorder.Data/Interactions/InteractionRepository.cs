@@ -12,51 +12,10 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         file_list, status, message, current_step, is_deleted, call_method, recorder_dir, last_seq
         """;
 
-    private const string InsertSql = $"""
-        INSERT INTO interactions (interaction_id, user_id, description, agent, mode, recorder_root_dir, file_list,
-                                  status, message, current_step, call_method, recorder_dir)
-        VALUES (@InteractionId, @UserId, @Description, @Agent, @Mode, @RecorderRootDir, '[]',
-                @Status, @Message, @CurrentStep, @CallMethod, @RecorderDir)
-        ON CONFLICT (interaction_id) DO NOTHING
-        RETURNING {Columns}
-        """;
-
-    private const string LockUserSql = "SELECT pg_advisory_xact_lock(hashtextextended(@UserId, 11))";
-
-    /// <summary>
-    /// Inserts the interaction. With <paramref name="refuseIfUserBusy"/>, the user's other waiting or running
-    /// interactions are checked in the same transaction under a per-user lock, so two connects at once cannot both
-    /// pass the check. Returns the new row, or null with the reason: the user is busy, or the id is taken.
-    /// </summary>
-    public Task<(InteractionRow? Created, bool UserBusy)> CreateAsync(InteractionRow interaction, bool refuseIfUserBusy, CancellationToken cancellationToken) =>
-        DbRetry.RunAsync<(InteractionRow?, bool)>(async ct =>
-        {
-            await using var connection = await dataSource.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            await connection.ExecuteAsync(new CommandDefinition(LockUserSql, interaction, transaction, cancellationToken: ct));
-            if (refuseIfUserBusy && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    HasActiveSql, new { userId = interaction.UserId, exceptInteractionId = interaction.InteractionId }, transaction, cancellationToken: ct)))
-            {
-                return (null, true);
-            }
-
-            var created = await connection.QuerySingleOrDefaultAsync<InteractionRow>(
-                new CommandDefinition(InsertSql, interaction, transaction, cancellationToken: ct));
-            await transaction.CommitAsync(ct);
-            return (created, false);
-        }, cancellationToken).AsTask();
-
     private const string FindSql = $"SELECT {Columns} FROM interactions WHERE interaction_id = @interactionId";
 
     public Task<InteractionRow?> FindAsync(string interactionId, CancellationToken cancellationToken) =>
         dataSource.QueryOneAsync<InteractionRow>(FindSql, new { interactionId }, cancellationToken);
-
-    private const string HasActiveSql = """
-        SELECT EXISTS (
-            SELECT 1 FROM interactions
-            WHERE user_id = @userId AND status IN ('waiting', 'running') AND NOT is_deleted
-              AND interaction_id <> @exceptInteractionId)
-        """;
 
     private const string RequestRunSql = """
         UPDATE interactions SET run_requested = true, update_time = now()

@@ -18,7 +18,7 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         var userId = $"u{Guid.NewGuid():N}";
         await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
         var id = Guid.NewGuid().ToString("N");
-        await _interactions.CreateAsync(new InteractionRow { InteractionId = id, UserId = userId, Status = "waiting" }, refuseIfUserBusy: false, Ct);
+        await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
         _owners[id] = userId;
         Assert.True(await _interactions.RequestRunAsync(id, Ct));
         return id;

@@ -20,7 +20,7 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
         var userId = $"u{Guid.NewGuid():N}";
         await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
         var id = Guid.NewGuid().ToString("N");
-        await _interactions.CreateAsync(new InteractionRow { InteractionId = id, UserId = userId, Status = "waiting" }, refuseIfUserBusy: false, Ct);
+        await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
         Assert.True(await _interactions.RequestRunAsync(id, Ct));
         var claims = await _interactions.ClaimRunsAsync(owner, TimeSpan.FromMinutes(1), 1000, Ct);
         Assert.Contains(claims, c => c.InteractionId == id);
