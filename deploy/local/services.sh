@@ -310,8 +310,12 @@ recorder_pg_stop() {
         _recorder_log "no PostgreSQL cluster in $link"
         return 0
     fi
-    RECORDER_PG_DATA="$link/data"
-    RECORDER_PG_LOG="$link/postgres.log"
+    # The real folder, not the symlink: when the cluster was put under /tmp because user postgres cannot traverse
+    # the repository's folders, it cannot reach the cluster through deploy/local/.data/pg either.
+    local base="$link"
+    [ -L "$link" ] && base="$(readlink "$link")"
+    RECORDER_PG_DATA="$base/data"
+    RECORDER_PG_LOG="$base/postgres.log"
     if _recorder_pg_is_running; then
         _recorder_log "stopping PostgreSQL ($RECORDER_PG_DATA)"
         if ! _recorder_pg_as_owner "$RECORDER_PG_BIN/pg_ctl" -D "$RECORDER_PG_DATA" -m fast -w -t "$RECORDER_START_TIMEOUT" stop >/dev/null; then
