@@ -21,6 +21,24 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
             new DateTimeOffset(DateTime.SpecifyKind(r.CreateTime, DateTimeKind.Utc))))];
     }
 
+    // An import replaces rows and files in one transaction, so the rows' xmin changes with every import (and with
+    // any later update of a row): with the row count it tells one version of a recording from the next.
+    private const string VersionSql = """
+        SELECT count(*) AS rows,
+               COALESCE(max(xmin::text::bigint), 0) AS xmin,
+               COALESCE(sum(octet_length(data::text)), 0)
+                   + (SELECT COALESCE(sum(octet_length(content)), 0) FROM recording_files WHERE record_id = @recordId) AS bytes
+        FROM running_record
+        WHERE record_id = @recordId AND NOT is_deleted
+        """;
+
+    /// <summary>The version and size of an imported recording, in one cheap query; null when there is none.</summary>
+    public async Task<RunningRecordVersion?> FindVersionAsync(string recordId, CancellationToken cancellationToken)
+    {
+        var version = await dataSource.QueryOneAsync<(long Rows, long Xmin, long Bytes)>(VersionSql, new { recordId }, cancellationToken);
+        return version.Rows == 0 ? null : new RunningRecordVersion($"{version.Rows}:{version.Xmin}", version.Bytes);
+    }
+
     private const string DeleteSql = "DELETE FROM running_record WHERE record_id = @recordId";
 
     private const string InsertSql = """

@@ -3,15 +3,26 @@ using Recorder.Hub.Recordings.XAgent;
 
 namespace Recorder.Hub.Recordings;
 
-/// <summary>Recordings imported into <c>running_record</c> (XAgent's database format), named by their record_id.</summary>
-public sealed class RunningRecordSource(RunningRecordRepository records) : IRecordingSource
+/// <summary>
+/// Recordings imported into <c>running_record</c> (XAgent's database format), named by their record_id. Every run
+/// asks for the import's version (one small query); the rows are read and parsed again only after a re-import.
+/// </summary>
+public sealed class RunningRecordSource(RunningRecordRepository records, RecordingCache cache) : IRecordingSource
 {
     public async Task<Recording?> TryLoadAsync(string recorderDir, string userId, CancellationToken cancellationToken)
+    {
+        var version = await records.FindVersionAsync(recorderDir, cancellationToken);
+        return version is null
+            ? null
+            : await cache.GetOrLoadAsync($"rows:{recorderDir}", version.Stamp, version.Bytes, ct => LoadAsync(recorderDir, ct), cancellationToken);
+    }
+
+    private async Task<Recording> LoadAsync(string recorderDir, CancellationToken cancellationToken)
     {
         var rows = await records.ListAsync(recorderDir, cancellationToken);
         if (rows.Count == 0)
         {
-            return null;
+            throw new RecordingNotFoundException($"recording '{recorderDir}' was removed while it was being read; try again.");
         }
 
         var files = await records.ListFilesAsync(recorderDir, cancellationToken);

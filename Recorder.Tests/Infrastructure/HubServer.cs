@@ -118,7 +118,8 @@ public class HubServer : IAsyncLifetime
         Directory.Delete(RecordingsRoot, recursive: true);
     }
 
-    private static void CopyDirectory(string from, string to)
+    /// <summary>Copies a folder with everything in it.</summary>
+    public static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))

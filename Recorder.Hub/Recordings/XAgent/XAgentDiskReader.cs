@@ -17,9 +17,12 @@ public static partial class XAgentDiskReader
     /// <summary>The largest recording, all files together.</summary>
     public const long MaxRecordingBytes = 256L * 1024 * 1024;
 
-    public static async Task<XAgentRecording> ReadAsync(string folder, CancellationToken ct)
+    public static Task<XAgentRecording> ReadAsync(string folder, CancellationToken ct) =>
+        ReadAsync(RecordingFolderWalker.ListFiles(folder), ct);
+
+    /// <summary>Reads the files a <see cref="RecordingFolderWalker"/> listed.</summary>
+    internal static async Task<XAgentRecording> ReadAsync(IReadOnlyList<(string RelativePath, FileInfo File)> files, CancellationToken ct)
     {
-        var files = RecordingFolderWalker.ListFiles(folder);
         var total = 0L;
         foreach (var (relative, file) in files)
         {
