@@ -108,6 +108,18 @@ internal static class ThroughputScenario
             bare.AddRange(results);
         }
 
+        // And the same envelopes from a minimal SignalR hub to as many connections, each its own replay's raws.
+        var bareSends = new List<BareSendResult>();
+        await using (var bareHub = await BareSignalR.StartAsync(ct))
+        {
+            foreach (var round in rounds)
+            {
+                var sent = await bareHub.SendAsync([.. round.Runs.Select(r => r.Envelopes)], ct);
+                ScenarioRunner.Say($"throughput: bare SignalR: {Units.Int((int)sent.Messages)} envelopes to {sent.Connections} connections in {Units.Ms(sent.WallMs)} ms = {Units.Number(sent.MessagesPerSecond)} msgs/s");
+                bareSends.Add(sent);
+            }
+        }
+
         var runs = rounds.SelectMany(r => r.Runs).ToList();
         var duration = Stats.Of(runs.Select(r => r.DurationMs));
         var firstRaw = Stats.Of(runs.Select(r => r.FirstRawMs));
@@ -144,11 +156,24 @@ internal static class ThroughputScenario
                 Units.Int(mode.First().Commits), Units.Number(rate.Median / modeRate.Median, "0.00"));
         }
 
+        var signalRate = Stats.Of(bareSends.Select(b => b.MessagesPerSecond));
+        bareTable.Add($"bare SignalR: the same envelopes from a minimal hub to {settings.Interactions} connections (msgs/s)",
+            Units.Number(signalRate.Median), $"{Units.Number(signalRate.Min)} - {Units.Number(signalRate.Max)}", "-",
+            Units.Number(rate.Median / signalRate.Median, "0.00"));
+        var batchedRate = Stats.Of(bare.Where(b => b.Commits < b.Rows).Select(b => b.RowsPerSecond)).Median;
+        var limit = Math.Min(batchedRate, signalRate.Median);
+
         context.Report
             .Heading("Bare limits (same run, after the hub stopped)")
             .Table(bareTable)
+            .Line($"Recorder / min(bare PostgreSQL batched, bare SignalR) = {Units.Number(rate.Median)} / {Units.Number(limit)} = " +
+                  $"**{Units.Number(rate.Median / limit, "0.00")}** (target 0.5).")
+            .Line()
             .Line("Each measured round's raws are read back from `raw` and inserted again into `bare_raw` (same columns, indexes, " +
-                  "defaults and statement-level NOTIFY trigger), with nothing else: no fencing, no run, no delivery.");
+                  "defaults and statement-level NOTIFY trigger), with nothing else: no fencing, no run, no delivery. The bare SignalR " +
+                  "hub sends each connection the envelopes one client received in that round, in order, one awaited send each, " +
+                  "to plain HubConnections that deserialize them as `RecorderEnvelope`; the clock runs from the first send request " +
+                  "to the last envelope received.");
     }
 
     private static async Task<Round> RunRoundAsync(HubUnderTest hub, IReadOnlyList<BenchUser> users, string recording, QueryCounter queries, CancellationToken cancellationToken)
@@ -176,6 +201,7 @@ internal static class ThroughputScenario
         await client.StartRecorderAsync(cancellationToken);
         var firstRawMs = double.NaN;
         var expected = 1L;
+        var received = new List<RecorderEnvelope>();
         RecorderEnvelope? last = null;
         await foreach (var message in client.ReadMessagesAsync(cancellationToken))
         {
@@ -190,6 +216,7 @@ internal static class ThroughputScenario
             }
 
             last = message;
+            received.Add(message);
         }
 
         if (last?.Status != RecorderStatus.Finished)
@@ -197,12 +224,12 @@ internal static class ThroughputScenario
             throw new InvalidOperationException($"{client.InteractionId}: the run ended with '{last?.Status}' ({last?.Message}), not finished");
         }
 
-        return new Run(client.InteractionId, (int)last.Seq, Units.ElapsedMs(start, Stopwatch.GetTimestamp()), firstRawMs);
+        return new Run(client.InteractionId, received, (int)last.Seq, Units.ElapsedMs(start, Stopwatch.GetTimestamp()), firstRawMs);
     }
 
     private sealed record Settings(int Interactions, int Rounds, int WarmupRounds, string Recording, int Instances, int BareBatch);
 
-    private sealed record Run(string InteractionId, int Raws, double DurationMs, double FirstRawMs);
+    private sealed record Run(string InteractionId, IReadOnlyList<RecorderEnvelope> Envelopes, int Raws, double DurationMs, double FirstRawMs);
 
     private sealed record Round(IReadOnlyList<Run> Runs, double WallMs, QuerySnapshot Queries, TimeSpan Cpu)
     {

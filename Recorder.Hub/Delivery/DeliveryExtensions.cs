@@ -7,6 +7,7 @@ public static class DeliveryExtensions
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<SentMarks>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SentMarks>());
+        builder.Services.AddSingleton<PictureCache>();
         builder.Services.AddSingleton<Subscriptions>();
         builder.Services.AddHostedService<DeliveryService>();
         return builder;

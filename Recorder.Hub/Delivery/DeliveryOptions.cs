@@ -19,6 +19,10 @@ public sealed class DeliveryOptions
     [Range(1, 100_000, ErrorMessage = "Recorder:Delivery:OutboxCapacity must be between 1 and 100000.")]
     public int OutboxCapacity { get; set; } = 512;
 
+    /// <summary>Megabytes of workspace pictures kept in memory between passes (0 = read them for every page).</summary>
+    [Range(0, 1_048_576, ErrorMessage = "Recorder:Delivery:PictureCacheMegabytes must be between 0 and 1048576.")]
+    public int PictureCacheMegabytes { get; set; } = 64;
+
     /// <summary>How long a connection may have envelopes waiting without taking any before it is closed (it resumes when it reconnects).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Recorder:Delivery:SlowConsumerTimeout must be between 00:00:01 and 01:00:00.")]
     public TimeSpan SlowConsumerTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -19,6 +19,7 @@ public sealed partial class DeliveryService(
     RawRepository raws,
     InteractionRepository interactions,
     WorkspaceRepository workspace,
+    PictureCache pictureCache,
     Subscriptions subscriptions,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryService> logger) : BackgroundService
@@ -99,7 +100,7 @@ public sealed partial class DeliveryService(
             .Select(r => r.Feed.InteractionId).ToHashSet(StringComparer.Ordinal);
         var names = await workspace.ListNamesAsync(withoutList, cancellationToken);
         var pictureNames = rows.ToDictionary(r => r, r => RawDataProcessor.PictureNames(r.Data, r.IncludePictures));
-        var pictures = await workspace.ReadAsync(
+        var pictures = await ReadPicturesAsync(
             [.. pictureNames.SelectMany(p => p.Value.Select(name => (p.Key.InteractionId, name))).Distinct()], cancellationToken);
 
         foreach (var read in reads)
@@ -119,6 +120,33 @@ public sealed partial class DeliveryService(
                 Log.Delivered(logger, read.Feed.InteractionId, page.Count, page[^1].row.Seq);
             }
         }
+    }
+
+    /// <summary>The pictures the page shows: from the cache, and the rest in one query (then cached).</summary>
+    private async Task<IReadOnlyDictionary<(string, string), byte[]>> ReadPicturesAsync(
+        IReadOnlyList<(string InteractionId, string Name)> wanted, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<(string, string), byte[]>();
+        var missing = new List<(string, string)>();
+        foreach (var file in wanted)
+        {
+            if (pictureCache.TryGet(file, out var content))
+            {
+                found[file] = content;
+            }
+            else
+            {
+                missing.Add(file);
+            }
+        }
+
+        foreach (var (file, content) in await workspace.ReadAsync(missing, cancellationToken))
+        {
+            pictureCache.Add(file, content);
+            found[file] = content;
+        }
+
+        return found;
     }
 
     /// <summary>A raw's envelope; a raw that cannot be turned into one is delivered with its data replaced by the reason.</summary>

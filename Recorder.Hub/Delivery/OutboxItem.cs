@@ -5,6 +5,7 @@ namespace Recorder.Hub.Delivery;
 /// <summary>
 /// An envelope waiting in a connection's outbox. It is written only if its subscription still has the generation it
 /// was queued under: a <c>Resume</c> in between moved the cursor, and what was queued before no longer counts.
-/// <see cref="Seq"/> is the raw's seq, 0 for the closed notice.
+/// <see cref="Seq"/> is the raw's seq, 0 for the closed notice. <see cref="MarkSent"/>: the raw was not marked sent
+/// when it was read, so writing it reports it to <see cref="SentMarks"/> (a Resume of raws sent before costs no update).
 /// </summary>
-internal readonly record struct OutboxItem(Subscription Subscription, int Generation, long Seq, RecorderEnvelope Envelope);
+internal readonly record struct OutboxItem(Subscription Subscription, int Generation, long Seq, RecorderEnvelope Envelope, bool MarkSent);

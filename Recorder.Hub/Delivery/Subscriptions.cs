@@ -387,7 +387,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                         break;
                     }
 
-                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope));
+                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope, MarkSent: !row.IsSend));
                     subscription.Cursor = row.Seq;
                 }
             }
@@ -418,7 +418,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             if (!subscription.ClosedNoticeQueued && subscription.Cursor >= closed.LastSeq
                 && subscription.Outbox.Queue.Count < _options.OutboxCapacity)
             {
-                Enqueue(subscription.Outbox, new OutboxItem(subscription, subscription.Generation, 0, EnvelopeFactory.Closed(closed)));
+                Enqueue(subscription.Outbox, new OutboxItem(subscription, subscription.Generation, 0, EnvelopeFactory.Closed(closed), MarkSent: false));
                 subscription.ClosedNoticeQueued = true;
             }
         }
@@ -501,7 +501,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             return;
         }
 
-        if (item.Seq > 0 && !outbox.Context.ConnectionAborted.IsCancellationRequested)
+        if (item.MarkSent && !outbox.Context.ConnectionAborted.IsCancellationRequested)
         {
             sentMarks.Report(item.Subscription.Feed.InteractionId, item.Seq);
         }
