@@ -14,6 +14,9 @@ internal sealed record BenchUser(string UserId, string Token)
         Enumerable.Range(0, count).Select(i => new BenchUser($"bench-{prefix}-{i}", $"token-{prefix}-{i}")).ToList();
 }
 
+/// <summary>Counts over the interactions table (see <see cref="BenchDatabase.ReadPresenceAsync"/>).</summary>
+internal sealed record InteractionPresence(long Waiting, long Closed, long Other, long Detached, long Attached, long Instances);
+
 /// <summary>
 /// A fresh, migrated database <c>bench_&lt;guid&gt;</c> on the server of RECORDER_TEST_PG, dropped on dispose
 /// (like the tests' TestDatabase). Statistics are read through the admin connection, so reading them does not
@@ -87,6 +90,24 @@ internal sealed class BenchDatabase : IAsyncDisposable
         await admin.OpenAsync(cancellationToken);
         return await admin.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT xact_commit FROM pg_stat_database WHERE datname = @Name", new { Name }, cancellationToken: cancellationToken));
+    }
+
+    private const string PresenceSql = """
+        SELECT
+            count(*) FILTER (WHERE status = 'waiting') AS waiting,
+            count(*) FILTER (WHERE status = 'closed') AS closed,
+            count(*) FILTER (WHERE status NOT IN ('waiting', 'closed')) AS other,
+            count(*) FILTER (WHERE detached_since IS NOT NULL) AS detached,
+            (SELECT count(DISTINCT interaction_id) FROM hub_connections) AS attached,
+            (SELECT count(*) FROM hub_instances) AS instances
+        FROM interactions
+        """;
+
+    /// <summary>How the interactions stand: by status, how many have their disconnect grace running, how many have a connection recorded.</summary>
+    public async Task<InteractionPresence> ReadPresenceAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleAsync<InteractionPresence>(new CommandDefinition(PresenceSql, cancellationToken: cancellationToken));
     }
 
     public async Task<string> ReadServerVersionAsync(CancellationToken cancellationToken)

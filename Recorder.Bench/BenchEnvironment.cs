@@ -76,17 +76,26 @@ internal sealed class BenchEnvironment
             : throw new ArgumentException($"--hub-setting '{text}' is not Key=Value");
     }
 
-    /// <summary>The commit the repository's HEAD names (read from .git, no git command), or null.</summary>
+    /// <summary>The commit the repository's HEAD names (read from .git, also a worktree's, no git command), or null.</summary>
     public static string? SourceRevision()
     {
         try
         {
             var git = FindRepositoryRoot() is { } root ? Path.Combine(root, ".git") : null;
+            if (git is not null && File.Exists(git) && File.ReadAllText(git).Trim() is var link && link.StartsWith("gitdir: ", StringComparison.Ordinal))
+            {
+                // A worktree: .git names the worktree's own git directory, whose commondir names the shared one (refs).
+                git = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(git)!, link["gitdir: ".Length..]));
+            }
+
             if (git is null || !Directory.Exists(git))
             {
                 return null;
             }
 
+            var common = Path.Combine(git, "commondir") is var pointer && File.Exists(pointer)
+                ? Path.GetFullPath(Path.Combine(git, File.ReadAllText(pointer).Trim()))
+                : git;
             var head = File.ReadAllText(Path.Combine(git, "HEAD")).Trim();
             if (!head.StartsWith("ref: ", StringComparison.Ordinal))
             {
@@ -94,13 +103,13 @@ internal sealed class BenchEnvironment
             }
 
             var reference = head["ref: ".Length..];
-            var loose = Path.Combine(git, reference);
+            var loose = Path.Combine(common, reference);
             if (File.Exists(loose))
             {
                 return File.ReadAllText(loose).Trim();
             }
 
-            var packed = Path.Combine(git, "packed-refs");
+            var packed = Path.Combine(common, "packed-refs");
             return File.Exists(packed)
                 ? File.ReadLines(packed).Select(l => l.Split(' ')).FirstOrDefault(p => p.Length == 2 && p[1] == reference)?[0]
                 : null;

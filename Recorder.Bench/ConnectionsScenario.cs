@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 
 namespace Recorder.Bench;
@@ -74,39 +72,27 @@ internal static class ConnectionsScenario
         ScenarioRunner.Say($"connections: counting database work with no client for {settings.Idle.TotalSeconds} s");
         var idleEmpty = await MeasureIdleAsync(context.Database, queries, settings.Idle, ct);
 
-        using var child = StartClients(hub, prefix, settings);
-        try
-        {
-            await ExpectAsync(child, "WARM", ct);
-            var before = ProcessSnapshot.AfterFullCollection();
-            var attachedBefore = hub.AttachedConnections;
-            ScenarioRunner.Say($"connections: {attachedBefore} warm-up clients attached; connecting {settings.Clients} more");
-            var queriesBeforeConnects = queries.Snapshot();
-            await child.StandardInput.WriteLineAsync("GO".AsMemory(), ct);
-            var connected = JsonSerializer.Deserialize<ConnectReport>(await ExpectAsync(child, "CONNECTED", ct))
-                ?? throw new InvalidOperationException("no connect report");
-            var connectCommands = (double)(queries.Snapshot() - queriesBeforeConnects).Commands / connected.Connected;
+        using var child = IdleClientsProcess.Start(hub.HubUrl(0), prefix, settings.Warmup, settings.Clients, settings.Parallelism, probe: false, settings.TimeoutSeconds);
+        var step = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+        await child.ExpectAsync("WARM", step, ct);
+        var before = ProcessSnapshot.AfterFullCollection();
+        var attachedBefore = hub.AttachedConnections;
+        ScenarioRunner.Say($"connections: {attachedBefore} warm-up clients attached; connecting {settings.Clients} more");
+        var queriesBeforeConnects = queries.Snapshot();
+        await child.SendAsync("GO", ct);
+        var connected = JsonSerializer.Deserialize<ConnectReport>(await child.ExpectAsync("CONNECTED", step, ct))
+            ?? throw new InvalidOperationException("no connect report");
+        var connectCommands = (double)(queries.Snapshot() - queriesBeforeConnects).Commands / connected.Connected;
 
-            await Task.Delay(Settle, ct);
-            var after = ProcessSnapshot.AfterFullCollection();
-            var attachedAfter = hub.AttachedConnections;
-            await Task.Delay(StatisticsFlush - Settle, ct);
-            ScenarioRunner.Say($"connections: {attachedAfter} attached; counting database work for {settings.Idle.TotalSeconds} s");
-            var idleFull = await MeasureIdleAsync(context.Database, queries, settings.Idle, ct);
+        await Task.Delay(Settle, ct);
+        var after = ProcessSnapshot.AfterFullCollection();
+        var attachedAfter = hub.AttachedConnections;
+        await Task.Delay(StatisticsFlush - Settle, ct);
+        ScenarioRunner.Say($"connections: {attachedAfter} attached; counting database work for {settings.Idle.TotalSeconds} s");
+        var idleFull = await MeasureIdleAsync(context.Database, queries, settings.Idle, ct);
 
-            await child.StandardInput.WriteLineAsync("STOP".AsMemory(), ct);
-            await ExpectAsync(child, "STOPPED", ct);
-            await child.WaitForExitAsync(ct);
-
-            Write(context.Report, settings, connected, connectCommands, before, after, attachedBefore, attachedAfter, idleEmpty, idleFull);
-        }
-        finally
-        {
-            if (!child.HasExited)
-            {
-                child.Kill(entireProcessTree: true);
-            }
-        }
+        await child.StopAsync(step, ct);
+        Write(context.Report, settings, connected, connectCommands, before, after, attachedBefore, attachedAfter, idleEmpty, idleFull);
     }
 
     private static void Write(Report report, Settings settings, ConnectReport connected, double connectCommands, ProcessSnapshot before, ProcessSnapshot after,
@@ -155,51 +141,6 @@ internal static class ConnectionsScenario
         var queriesAfter = queries.Snapshot();
         var transactionsAfter = await database.ReadCommittedTransactionsAsync(cancellationToken);
         return new Idle(transactionsAfter - transactionsBefore, queriesAfter - queriesBefore);
-    }
-
-    private static Process StartClients(HubUnderTest hub, string prefix, Settings settings)
-    {
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
-        var start = new ProcessStartInfo(self)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(IdleClients).Assembly.Location);
-        }
-
-        foreach (var arg in new[]
-        {
-            IdleClients.CommandName,
-            "--hub-url", hub.HubUrl(0).ToString(),
-            "--user-prefix", prefix,
-            "--warmup", settings.Warmup.ToString(CultureInfo.InvariantCulture),
-            "--count", settings.Clients.ToString(CultureInfo.InvariantCulture),
-            "--parallelism", settings.Parallelism.ToString(CultureInfo.InvariantCulture),
-            "--timeout", settings.TimeoutSeconds.ToString(CultureInfo.InvariantCulture),
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_gcServer"] = "0"; // the clients are not what is measured; keep their process small
-        return Process.Start(start) ?? throw new InvalidOperationException("the idle-clients process did not start");
-    }
-
-    /// <summary>Reads the child's next line; it must start with <paramref name="word"/>. Returns the rest of the line.</summary>
-    private static async Task<string> ExpectAsync(Process child, string word, CancellationToken cancellationToken)
-    {
-        var line = await child.StandardOutput.ReadLineAsync(cancellationToken)
-            ?? throw new InvalidOperationException($"the idle-clients process ended before '{word}'");
-        if (!line.StartsWith(word, StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"expected '{word}' from the idle-clients process, got '{line}'");
-        }
-
-        return line[word.Length..].Trim();
     }
 
     private sealed record Settings(int Clients, int Warmup, int Parallelism, TimeSpan Idle, int TimeoutSeconds);

@@ -25,4 +25,21 @@ internal readonly record struct ProcessSnapshot(long WorkingSet, long GcHeap, lo
             process.Threads.Count,
             process.TotalProcessorTime);
     }
+
+    /// <summary>File descriptors this process has open (Linux: /proc/self/fd), or -1 where that cannot be read.</summary>
+    public static int OpenFileDescriptors()
+    {
+        try
+        {
+            return Directory.Exists("/proc/self/fd") ? Directory.GetFileSystemEntries("/proc/self/fd").Length : -1;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
 }
