@@ -33,6 +33,12 @@ public sealed class RecorderClient : IAsyncDisposable
         _connection = new HubConnectionBuilder()
             .WithUrl(ConnectUrl(options, InteractionId), http =>
             {
+                if (options.SkipNegotiation)
+                {
+                    http.SkipNegotiation = true;
+                    http.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets;
+                }
+
                 if (options.UseHeaders)
                 {
                     http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.UserIdKey)] = options.UserId;
@@ -252,13 +258,28 @@ public sealed class RecorderClient : IAsyncDisposable
         return builder.Uri;
     }
 
-    /// <summary>Reconnect at once, then with a growing delay (at most 5 s), until the window has passed.</summary>
+    /// <summary>
+    /// Reconnect at once, then after a growing delay (250 ms, 500 ms, 1 s, then 2 s at most), each drawn at random
+    /// between half and all of it, until the window has passed. The cap is low so that a client never sits idle for
+    /// long after a restarted hub is back; the jitter spreads thousands of clients that lost the same hub.
+    /// </summary>
     private sealed class ReconnectPolicy(TimeSpan window) : IRetryPolicy
     {
-        public TimeSpan? NextRetryDelay(RetryContext retryContext) =>
-            retryContext.ElapsedTime >= window
-                ? null
-                : TimeSpan.FromMilliseconds(Math.Min(5000, retryContext.PreviousRetryCount == 0 ? 0 : 250 * Math.Pow(2, retryContext.PreviousRetryCount - 1)));
+        public TimeSpan? NextRetryDelay(RetryContext retryContext)
+        {
+            if (retryContext.ElapsedTime >= window)
+            {
+                return null;
+            }
+
+            if (retryContext.PreviousRetryCount == 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var delay = Math.Min(2000, 250 * Math.Pow(2, retryContext.PreviousRetryCount - 1));
+            return TimeSpan.FromMilliseconds(delay * (0.5 + Random.Shared.NextDouble() / 2));
+        }
     }
 }
 

@@ -26,6 +26,13 @@ public sealed record RecorderClientOptions
     /// <summary>Send the connect values as headers (default) instead of in the query string.</summary>
     public bool UseHeaders { get; init; } = true;
 
+    /// <summary>
+    /// Open a WebSocket straight away, without SignalR's negotiate request (default): one HTTP request per connect
+    /// instead of two. Set it to false to let SignalR negotiate a transport, e.g. behind a proxy that does not pass
+    /// WebSockets.
+    /// </summary>
+    public bool SkipNegotiation { get; init; } = true;
+
     /// <summary>Attempts of the first connect before giving up (transient failures only; a refusal is final).</summary>
     public int ConnectAttempts { get; init; } = 5;
 

@@ -19,6 +19,7 @@ public sealed partial class InteractionSessions(
     InstanceIdentity instance,
     IOptions<AuthOptions> authOptions,
     IOptions<RecorderOptions> recorderOptions,
+    IHostApplicationLifetime lifetime,
     ILogger<InteractionSessions> logger)
 {
     public const string RunningRefusal = "You have a running interaction, please wait for it to finish!";
@@ -111,8 +112,15 @@ public sealed partial class InteractionSessions(
         return interaction ?? throw new HubException($"interaction '{interactionId}' does not exist or is not yours.");
     }
 
+    /// <summary>
+    /// Records that the connection left. Not while the instance stops: it closes every connection at once then, and
+    /// the presence service removes the instance with all its connections in one statement (a restart of an instance
+    /// with thousands of connections would otherwise write one detach per connection while its clients wait).
+    /// </summary>
     public Task DetachAsync(string connectionId, CancellationToken cancellationToken) =>
-        interactions.DetachConnectionAsync(connectionId, cancellationToken);
+        lifetime.ApplicationStopping.IsCancellationRequested
+            ? Task.CompletedTask
+            : interactions.DetachConnectionAsync(connectionId, cancellationToken);
 
     private static ConnectDecision Refuse(string reason) => new(null, false, reason);
 

@@ -46,11 +46,42 @@ public sealed class DeliveryTests(NoSweepHubServer server) : IClassFixture<NoSwe
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask") with
         {
             ConnectAttempts = 3,
+            SkipNegotiation = false,
             ConfigureHttpConnection = http => http.HttpMessageHandlerFactory = inner => new FailFirstHandler(inner, () => ++attempts),
         }, Ct);
 
         Assert.Equal(RecorderStatus.Connect, client.Connected.Status);
         Assert.True(attempts >= 2, $"expected a retry, saw {attempts} negotiate attempts");
+    }
+
+    [Fact]
+    public async Task AFirstConnectWithoutNegotiateIsRetriedAfterATransientFailure()
+    {
+        var (user, token) = await server.NewUserAsync();
+        var attempts = 0;
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask") with
+        {
+            ConnectAttempts = 3,
+            ConfigureHttpConnection = http => http.WebSocketFactory = async (context, ct) =>
+            {
+                if (Interlocked.Increment(ref attempts) == 1)
+                {
+                    throw new System.Net.WebSockets.WebSocketException("simulated network failure");
+                }
+
+                var socket = new System.Net.WebSockets.ClientWebSocket();
+                foreach (var header in http.Headers)
+                {
+                    socket.Options.SetRequestHeader(header.Key, header.Value);
+                }
+
+                await socket.ConnectAsync(context.Uri, ct);
+                return socket;
+            },
+        }, Ct);
+
+        Assert.Equal(RecorderStatus.Connect, client.Connected.Status);
+        Assert.Equal(2, attempts);
     }
 
     /// <summary>Fails the first request as a dropped network would.</summary>
