@@ -18,5 +18,6 @@ public static class RecorderDatabase
 
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         SqlMapper.AddTypeHandler(new JsonNodeTypeHandler());
+        SqlMapper.AddTypeHandler(new JsonElementTypeHandler());
     }
 }

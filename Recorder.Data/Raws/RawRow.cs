@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 
 namespace Recorder.Data.Raws;
 
@@ -9,7 +9,8 @@ public sealed class RawRow
     public required string NodeId { get; init; }
     public string? Current { get; init; }
     public int Step { get; init; }
-    public JsonNode? Data { get; init; }
+    /// <summary>The raw's data as stored (null when the column is SQL NULL), immutable and ready to send.</summary>
+    public JsonElement? Data { get; init; }
     public required string Status { get; init; }
     public bool IsHuman { get; init; }
     public bool IncludePictures { get; init; }

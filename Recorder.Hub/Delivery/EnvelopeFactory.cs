@@ -15,9 +15,14 @@ public static class EnvelopeFactory
     {
         var data = RawDataProcessor.Process(row.Data, row.IncludePictures, pictures);
         var message = row.Status == RecorderStatus.Failed
-            ? data is JsonValue value && value.TryGetValue(out string? text) ? text : data?.ToJsonString() ?? "failed"
+            ? data switch
+            {
+                { ValueKind: JsonValueKind.String } text => text.GetString()!,
+                { ValueKind: not JsonValueKind.Null } other => other.GetRawText(),
+                _ => "failed",
+            }
             : "success";
-        return OfRaw(row, fileList, message, data is null ? null : JsonSerializer.SerializeToElement(data));
+        return OfRaw(row, fileList, message, data is { ValueKind: JsonValueKind.Null } ? null : data);
     }
 
     /// <summary>

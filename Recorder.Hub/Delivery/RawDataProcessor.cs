@@ -15,7 +15,7 @@ public static class RawDataProcessor
     private const string NotebookTool = Recordings.XAgent.XAgentReplayMapper.NotebookTool;
 
     /// <summary>
-    /// The workspace files <see cref="Process"/> will want for this data: the <c>file_name</c>s of a notebook call's
+    /// The workspace files <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, byte[]})"/> will want for this data: the <c>file_name</c>s of a notebook call's
     /// output items, when <paramref name="includePictures"/>. Only plain relative names are listed (no rooted path,
     /// no <c>..</c>, no backslash); any other name gets <c>file_data</c> null.
     /// </summary>
@@ -33,13 +33,39 @@ public static class RawDataProcessor
         }
     }
 
-    /// <summary>A processed deep copy of <paramref name="data"/>; on any error an unprocessed copy. Never throws.</summary>
+    /// <summary>Whether <see cref="Process(JsonElement?, bool, IReadOnlyDictionary{string, byte[]})"/> changes anything: the data has a <c>using_tools</c> object.</summary>
+    private static bool HasTools(JsonElement? data) =>
+        data is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty("using_tools", out var tools) && tools.ValueKind == JsonValueKind.Object;
+
+    /// <summary><see cref="PictureNames(JsonNode?, bool)"/> of a raw's stored data.</summary>
+    public static IReadOnlyList<string> PictureNames(JsonElement? data, bool includePictures) =>
+        includePictures && HasTools(data) ? PictureNames(JsonObject.Create(data!.Value), includePictures) : [];
+
+    /// <summary>
+    /// A raw's stored data as it is sent: the same element when there is nothing to inline or unescape (no copy, no
+    /// second parse), otherwise <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, byte[]})"/>'s result.
+    /// </summary>
+    public static JsonElement? Process(JsonElement? data, bool includePictures, IReadOnlyDictionary<string, byte[]> pictures) =>
+        HasTools(data)
+            ? Process(JsonObject.Create(data!.Value), includePictures, pictures) is { } processed ? JsonSerializer.SerializeToElement(processed) : null
+            : data;
+
+    /// <summary>
+    /// <paramref name="data"/> processed: a processed deep copy when it has a <c>using_tools</c> object (on any error an
+    /// unprocessed copy), otherwise <paramref name="data"/> itself, which nothing here changes. Never throws.
+    /// </summary>
     public static JsonNode? Process(JsonNode? data, bool includePictures, IReadOnlyDictionary<string, byte[]> pictures)
     {
         ArgumentNullException.ThrowIfNull(pictures);
+        if (data is not JsonObject { } top || !top.TryGetPropertyValue("using_tools", out var found) || found is not JsonObject)
+        {
+            // Nothing to inline or unescape: no copy (a node parsed from the row stays backed by its JSON, cheap to write).
+            return data;
+        }
+
         try
         {
-            var copy = data?.DeepClone();
+            var copy = data.DeepClone();
             if (copy is JsonObject { } obj && obj["using_tools"] is JsonObject tools)
             {
                 if (includePictures && NotebookOutputs(copy) is { } outputs)
@@ -56,7 +82,7 @@ public static class RawDataProcessor
         catch (Exception)
         {
             // by contract: a raw whose data cannot be processed is sent as it is
-            return data?.DeepClone();
+            return data.DeepClone();
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
@@ -34,10 +34,10 @@ public sealed class PastInteractionSource(
                     case RecorderStatus.Running or RecorderStatus.Finished:
                         break;
                     case RecorderStatus.Failed:
-                        failure = raw.Data is JsonValue value && value.TryGetValue(out string? text) ? text : raw.Data?.ToJsonString();
+                        failure = raw.Data is { ValueKind: JsonValueKind.String } text ? text.GetString() : raw.Data?.GetRawText();
                         break;
                     default:
-                        steps.Add(new ReplayStep(raw.Status, raw.Data?.DeepClone(), raw.Current, raw.IncludePictures,
+                        steps.Add(new ReplayStep(raw.Status, raw.Data is { ValueKind: not JsonValueKind.Null } data ? JsonSerializer.SerializeToNode(data) : null, raw.Current, raw.IncludePictures,
                             new DateTimeOffset(DateTime.SpecifyKind(raw.CreateTime, DateTimeKind.Utc))));
                         break;
                 }

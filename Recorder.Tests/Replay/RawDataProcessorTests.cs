@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Recorder.Hub.Delivery;
 
@@ -41,6 +42,25 @@ public sealed class RawDataProcessorTests
     }
 
     [Fact]
+    public void StoredDataIsProcessedLikeItsTreeAndDataWithoutToolsGoesOutAsItIs()
+    {
+        var pictures = new Dictionary<string, byte[]> { ["plot.png"] = Png };
+        var notebook = JsonSerializer.SerializeToElement(NotebookData(Outputs()));
+
+        var processed = RawDataProcessor.Process(notebook, includePictures: true, pictures)!.Value;
+
+        var expected = RawDataProcessor.Process(JsonNode.Parse(notebook.GetRawText()), includePictures: true, pictures)!;
+        Assert.True(JsonNode.DeepEquals(expected, JsonNode.Parse(processed.GetRawText())));
+        Assert.Equal(Convert.ToBase64String(Png), processed.GetProperty("using_tools").GetProperty("tool_output")[1].GetProperty("file_data").GetString());
+        Assert.Equal(["plot.png", "gone.png"], RawDataProcessor.PictureNames(notebook, includePictures: true));
+
+        var plain = JsonSerializer.SerializeToElement(new { subtasks = new[] { "a", "b" }, text = "\\n stays" });
+        Assert.Equal(plain.GetRawText(), RawDataProcessor.Process(plain, includePictures: true, pictures)!.Value.GetRawText());
+        Assert.Empty(RawDataProcessor.PictureNames(plain, includePictures: true));
+        Assert.Null(RawDataProcessor.Process((JsonElement?)null, includePictures: true, pictures));
+    }
+
+    [Fact]
     public void PicturesInAJsonStringOutputAreInlinedToo()
     {
         var data = NotebookData(Outputs().ToJsonString());
@@ -71,7 +91,7 @@ public sealed class RawDataProcessorTests
 
         Assert.Equal(["plot.png", "gone.png"], RawDataProcessor.PictureNames(NotebookData(outputs), includePictures: true));
         Assert.Empty(RawDataProcessor.PictureNames(new JsonObject { ["using_tools"] = new JsonObject { ["tool_name"] = "other", ["tool_output"] = Outputs() } }, true));
-        Assert.Empty(RawDataProcessor.PictureNames(null, true));
+        Assert.Empty(RawDataProcessor.PictureNames((JsonNode?)null, true));
     }
 
     [Fact]
