@@ -1,12 +1,14 @@
 using System.CommandLine;
 using Recorder.Bench;
 
-// dotnet run -c Release --project Recorder.Bench -- <latency|throughput|connections> [options]
+// dotnet run -c Release --project Recorder.Bench -- <latency|throughput|connections|paced> [options]
 var root = new RootCommand("Recorder end-to-end load harness: a fresh database, the hub in this process, real SignalR clients.")
 {
     LatencyScenario.CreateCommand(),
     ThroughputScenario.CreateCommand(),
     ConnectionsScenario.CreateCommand(),
+    PacedScenario.CreateCommand(),
     IdleClients.CreateCommand(),
+    PacedClients.CreateCommand(),
 };
 return await root.Parse(args).InvokeAsync();
