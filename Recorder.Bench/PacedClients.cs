@@ -131,7 +131,7 @@ internal static class PacedClients
             foreach (var batch in warmup.Chunk(8))
             {
                 var start = DateTime.UtcNow;
-                warmupRuns.AddRange(await Task.WhenAll(batch.Select((o, i) => ReplayAsync(i, o, start, runTimeout, cancellationToken))));
+                warmupRuns.AddRange(await Task.WhenAll(batch.Select((o, i) => ReplayAsync(i, o, start, runTimeout, cancellationToken))).WaitAsync(cancellationToken));
             }
 
             Console.WriteLine("READY");

@@ -28,6 +28,9 @@ internal static class PacedScenario
     private const string WarmupPrefix = "pw";
     private static readonly TimeSpan Bucket = TimeSpan.FromSeconds(5);
 
+    /// <summary>Loads of the recording timed before the hub starts.</summary>
+    private const int LoadSamples = 10;
+
     /// <summary>How the delivery's one read for all subscriptions starts (<c>RawRepository.ListAfterAsync</c> for many cursors).</summary>
     private const string DeliveryReadPrefix = "SELECT r.* FROM unnest(@ids::text[], @afters::bigint[])";
 
@@ -35,7 +38,7 @@ internal static class PacedScenario
     private const string AppendPrefix = "WITH g AS ( SELECT * FROM unnest(@ids::text[], @owners::text[]";
 
     private const string RawTimesSql = """
-        SELECT interaction_id, seq, create_time FROM raw
+        SELECT interaction_id, seq, create_time, CASE WHEN is_send THEN update_time END AS sent_time FROM raw
         WHERE interaction_id = ANY(@ids)
         """;
 
@@ -134,8 +137,8 @@ internal static class PacedScenario
             throw new InvalidOperationException($"no replay finished; first error: {clients.Runs.FirstOrDefault()?.Error}");
         }
 
-        var created = await ReadCreateTimesAsync(context.Database, completed, ct);
-        var analysis = Analysis.Of(completed, created, clients.Notices, statements.Spans(AppendPrefix), statements.Spans(DeliveryReadPrefix), plan);
+        var times = await ReadRawTimesAsync(context.Database, completed, ct);
+        var analysis = Analysis.Of(completed, times, clients.Notices, statements.Spans(AppendPrefix), statements.Spans(DeliveryReadPrefix), plan);
         ScenarioRunner.Say($"paced: {completed.Count} of {clients.Runs.Count} replays finished, {analysis.Raws} raws; " +
                            $"commit to client p50 {Units.Ms(analysis.ObservedToClient.Median)}-{Units.Ms(analysis.CreateToClient.Median)} ms, " +
                            $"p99 {Units.Ms(analysis.ObservedToClient.Percentile(99))}-{Units.Ms(analysis.CreateToClient.Percentile(99))} ms");
@@ -154,12 +157,23 @@ internal static class PacedScenario
         await repository.ReplaceAsync(Recording, [.. rows.Select((row, i) => row with { CreateTime = start + i * settings.Gap })], files, cancellationToken);
         await repository.ReplaceAsync(WarmupRecording, [.. rows.Select(row => row with { CreateTime = start })], files, cancellationToken);
 
-        // What the hub will replay, read the way the hub reads it, paced the way the hub paces it.
-        var loaded = await new RunningRecordSource(repository).TryLoadAsync(Recording, "", cancellationToken)
+        // What the hub will replay, read the way the hub reads it (every run does), paced the way the hub paces it.
+        var source = new RunningRecordSource(repository);
+        var loaded = await source.TryLoadAsync(Recording, "", cancellationToken)
             ?? throw new InvalidOperationException($"{Recording} was not imported");
+        var loads = new List<(double Wall, double Cpu)>();
+        for (var i = 0; i < LoadSamples; i++)
+        {
+            var cpu = ProcessSnapshot.Now().Cpu;
+            var started = Stopwatch.GetTimestamp();
+            await source.TryLoadAsync(Recording, "", cancellationToken);
+            loads.Add((Units.ElapsedMs(started, Stopwatch.GetTimestamp()), (ProcessSnapshot.Now().Cpu - cpu).TotalMilliseconds));
+        }
+
         var pacing = new ReplayOptions { Speed = 1, MaxGap = settings.Gap };
         var delays = loaded.Steps.Select((step, i) => ReplayPacing.DelayBetween(i == 0 ? null : loaded.Steps[i - 1], step, pacing)).ToList();
-        return new Plan(loaded.Steps.Count + 2, delays.Count(d => d > TimeSpan.Zero), delays.Aggregate(TimeSpan.Zero, (sum, d) => sum + d));
+        return new Plan(loaded.Steps.Count + 2, delays.Count(d => d > TimeSpan.Zero), delays.Aggregate(TimeSpan.Zero, (sum, d) => sum + d),
+            Stats.Of(loads.Select(l => l.Wall)).Median, loads.Average(l => l.Cpu));
     }
 
     /// <summary>Each subtask's tool calls other than its submit <paramref name="repeat"/> times in a row, then its submit (the subtasks keep their order).</summary>
@@ -188,10 +202,12 @@ internal static class PacedScenario
             var pausedBefore = GC.GetTotalPauseDuration();
             var start = Stopwatch.GetTimestamp();
             statements.Start();
+            await using var sampler = new RuntimeSampler(context.Database.Name, cancellationToken);
             ScenarioRunner.Say($"paced: {settings.Replays} clients arriving over {settings.Arrival.TotalSeconds:0} s, each replay {plan.Expected.TotalSeconds:0.0} s");
             await child.StandardInput.WriteLineAsync("GO".AsMemory(), cancellationToken);
             var done = await ExpectAsync(child, "DONE", cancellationToken);
             statements.Stop();
+            await sampler.StopAsync(cancellationToken);
             var window = new Window(
                 Units.ElapsedMs(start, Stopwatch.GetTimestamp()),
                 queries.Snapshot() - queriesBefore,
@@ -200,7 +216,10 @@ internal static class PacedScenario
                 BackendCpu.MsSince(backendsBefore, BackendCpu.Read(context.Database.Name)),
                 GC.GetTotalAllocatedBytes() - allocatedBefore,
                 GC.GetTotalPauseDuration() - pausedBefore,
-                $"{loadBefore} / {MachineCpu.LoadAverage()}");
+                $"{loadBefore} / {MachineCpu.LoadAverage()}",
+                sampler.Samples,
+                sampler.Contentions,
+                sampler.Collections);
             ScenarioRunner.Say($"paced: clients done ({done} finished of all)");
             await child.WaitForExitAsync(cancellationToken);
             return child.ExitCode == 0 ? window : throw new InvalidOperationException($"the paced-clients process exited with {child.ExitCode}");
@@ -262,15 +281,20 @@ internal static class PacedScenario
             : throw new InvalidOperationException($"expected '{word}' from the paced-clients process, got '{line}'");
     }
 
-    /// <summary>Each raw's <c>create_time</c> (UTC ticks) by interaction and seq.</summary>
-    private static async Task<Dictionary<(string InteractionId, long Seq), long>> ReadCreateTimesAsync(
+    /// <summary>
+    /// Each raw's <c>create_time</c> and, once it was marked sent, its <c>update_time</c> (the sent mark's statement
+    /// start, after SignalR took the envelope), as UTC ticks, by interaction and seq.
+    /// </summary>
+    private static async Task<Dictionary<(string InteractionId, long Seq), (long Created, long? Sent)>> ReadRawTimesAsync(
         BenchDatabase database, IReadOnlyList<PacedRun> runs, CancellationToken cancellationToken)
     {
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string InteractionId, long Seq, DateTime CreateTime)>(new CommandDefinition(
+        var rows = await connection.QueryAsync<(string InteractionId, long Seq, DateTime CreateTime, DateTime? SentTime)>(new CommandDefinition(
             RawTimesSql, new { ids = runs.Select(r => r.InteractionId).ToArray() }, cancellationToken: cancellationToken));
-        return rows.ToDictionary(r => (r.InteractionId, r.Seq), r => DateTime.SpecifyKind(r.CreateTime, DateTimeKind.Utc).Ticks);
+        return rows.ToDictionary(r => (r.InteractionId, r.Seq), r => (Utc(r.CreateTime), r.SentTime is { } sent ? Utc(sent) : (long?)null));
     }
+
+    private static long Utc(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc).Ticks;
 
     private static void Write(Report report, bool redis, Settings settings, Plan plan, int maxRuns, PacedClientsOutput clients,
         IReadOnlyList<PacedRun> completed, Analysis analysis, Window window, StatementProfile statements)
@@ -282,6 +306,8 @@ internal static class PacedScenario
                   $"{plan.Raws} raws in {plan.Gaps + 1} commits per replay with {plan.Gaps} pauses between them, so {Units.Number(plan.Expected.TotalSeconds, "0.0")} s " +
                   $"per replay at its pace (about {Units.Number((plan.Raws - 1) / plan.Expected.TotalSeconds, "0.00")} raws/s and " +
                   $"{Units.Number(plan.Gaps / plan.Expected.TotalSeconds, "0.00")} commits/s each)")
+            .Line($"- every run loads its recording from PostgreSQL and parses it (`RunningRecordSource`, no cache); loading it here, before the hub " +
+                  $"started, took {Units.Ms(plan.LoadMs)} ms per load (median of {LoadSamples}) and {Units.Ms(plan.LoadCpuMs)} ms of CPU (mean)")
             .Line($"- clients arrive evenly over {Units.Number(settings.Arrival.TotalSeconds)} s, each its own user: connect (`RecorderClient`), `StartRecorderAsync`, " +
                   $"read to `finished`, close; they run in a child process (workstation GC), after {settings.Warmup} unmeasured pause-free warm-up replays")
             .Line($"- hub: one instance in the bench process, `Recorder:Replay:Speed=1`, `Recorder:Replay:MaxGap={settings.Gap}`, " +
@@ -324,13 +350,15 @@ internal static class PacedScenario
             .Table(new MarkdownTable("stage", "raws", "p50 ms", "p90 ms", "p99 ms", "max ms")
                 .Add(StageRow("commit observed (row 1) to the start of the next delivery read (wake-up, the pass in progress, its state query)", analysis.Delivery.Wait))
                 .Add(StageRow("the delivery read (`ListAfterAsync` for every subscription behind, one query)", analysis.Delivery.Read))
-                .Add(StageRow("read done to `ReadMessagesAsync` (workspace reads, envelopes, outbox, SignalR, client)", analysis.Delivery.After)))
+                .Add(StageRow("read done to `ReadMessagesAsync` (workspace reads, envelopes, outbox, SignalR, client)", analysis.Delivery.After))
+                .Add(StageRow("of which at least: the sent mark (`raw.update_time`: the mark's statement start, after SignalR took the envelope) to `ReadMessagesAsync` (transport and client process)",
+                    analysis.Delivery.SentToClient)))
             .Line()
             .Line("The delivery reads' spans come from Npgsql's tracing in the hub's process. Which read delivered a raw is not recorded; this " +
                   "takes the first read that started after the commit was observed " +
                   $"({Units.Int(analysis.Delivery.Earlier)} raws reached the client before that read ended, so an earlier read had them; they are left out).")
             .Heading("Commit to client over time (5 s windows of `create_time`)")
-            .Table(BucketTable(analysis))
+            .Table(BucketTable(analysis, window))
             .Heading("Pacing: is a replay as long as its recording says?")
             .Table(new MarkdownTable("measure", "median ms", "p90 ms", "p99 ms", "max ms")
                 .Add(StretchRow($"stretch: `StartRecorderAsync` called to `finished` received, minus {Units.Ms(plan.Expected.TotalMilliseconds)} ms", analysis.Stretch))
@@ -357,8 +385,33 @@ internal static class PacedScenario
                   "process is the child; the PostgreSQL figure sums the backends whose process title names the bench database (not the WAL " +
                   "writer, checkpointer or other databases); the machine figure is `/proc/stat` over the window and includes whatever else " +
                   "shares the machine.")
+            .Heading("Hub process while the window ran (sampled every 100 ms)")
+            .Table(RuntimeTable(window))
+            .Line()
+            .Line($"Lock contentions in the hub's process: {Units.Int(window.Contentions)} ({Units.Number(window.Contentions / (window.WallMs / 1000))}/s); " +
+                  $"GCs gen0/gen1/gen2: {string.Join("/", window.Collections)}, pauses {Units.Ms(window.GcPauses.TotalMilliseconds)} ms in all. " +
+                  "The hub's database pool holds at most 100 connections (Npgsql's default; the hub does not set one).")
             .Heading("Hub database statements in the window (Npgsql tracing)")
             .Table(statements.Table(analysis.Raws));
+    }
+
+    private static MarkdownTable RuntimeTable(Window window)
+    {
+        var table = new MarkdownTable("measure", "median", "p90", "p99", "max");
+        foreach (var (name, values) in new (string, Func<RuntimeSample, double>)[]
+        {
+            ("hub process CPU, % of one core (per 100 ms)", s => s.CpuPercent),
+            ("thread-pool work items queued", s => s.PendingWorkItems),
+            ("thread-pool threads", s => s.Threads),
+            ("hub database pool: connections in use", s => s.PoolInUse),
+            ("hub database pool: opens waiting for a connection", s => s.PoolPending),
+        })
+        {
+            var stats = Stats.Of(window.Samples.Select(values));
+            table.Add(name, Units.Number(stats.Median), Units.Number(stats.Percentile(90)), Units.Number(stats.Percentile(99)), Units.Number(stats.Max));
+        }
+
+        return table;
     }
 
     private static string Verdict(double lower, double upper, double limit) =>
@@ -377,15 +430,19 @@ internal static class PacedScenario
     private static string[] StretchRow(string measure, Stats stats, int per = 1) =>
         [measure, Units.Ms(stats.Median / per), Units.Ms(stats.Percentile(90) / per), Units.Ms(stats.Percentile(99) / per), Units.Ms(stats.Max / per)];
 
-    private static MarkdownTable BucketTable(Analysis analysis)
+    private static MarkdownTable BucketTable(Analysis analysis, Window window)
     {
-        var table = new MarkdownTable("window (s after the first raw)", "raws", "replays executing (mean)", "commit observed to client p50 ms", "p99 ms",
-            "create_time to client p50 ms", "p99 ms");
+        var table = new MarkdownTable("window (s after the first raw)", "raws", "replays executing (mean)", "clients arriving", "commit observed to client p50 ms", "p99 ms",
+            "create_time to client p50 ms", "p99 ms", "hub CPU % of a core (mean)", "thread-pool queue (max)");
         foreach (var bucket in analysis.Buckets)
         {
+            var from = analysis.Origin + (long)(bucket.Start * TimeSpan.TicksPerSecond);
+            var samples = window.Samples.Where(s => s.Ticks >= from && s.Ticks < from + Bucket.Ticks).ToList();
             table.Add($"{bucket.Start:0}-{bucket.Start + Bucket.TotalSeconds:0}", Units.Int(bucket.CreateToClient.Count), Units.Number(bucket.Executing),
-                Units.Ms(bucket.ObservedToClient.Median), Units.Ms(bucket.ObservedToClient.Percentile(99)),
-                Units.Ms(bucket.CreateToClient.Median), Units.Ms(bucket.CreateToClient.Percentile(99)));
+                Units.Int(bucket.Arrivals), Units.Ms(bucket.ObservedToClient.Median), Units.Ms(bucket.ObservedToClient.Percentile(99)),
+                Units.Ms(bucket.CreateToClient.Median), Units.Ms(bucket.CreateToClient.Percentile(99)),
+                samples.Count == 0 ? "-" : Units.Number(samples.Average(s => s.CpuPercent)),
+                samples.Count == 0 ? "-" : Units.Int(samples.Max(s => s.PendingWorkItems)));
         }
 
         return table;
@@ -394,23 +451,23 @@ internal static class PacedScenario
     private sealed record Settings(int Replays, TimeSpan Arrival, TimeSpan Gap, int Warmup, int Repeat, string Source, int TimeoutSeconds);
 
     /// <summary>What one replay of the paced recording is: raws written, pauses, and the sum of its pauses.</summary>
-    private sealed record Plan(int Raws, int Gaps, TimeSpan Expected);
+    private sealed record Plan(int Raws, int Gaps, TimeSpan Expected, double LoadMs, double LoadCpuMs);
 
     /// <summary>What the hub's side cost over the measured window.</summary>
     private sealed record Window(double WallMs, QuerySnapshot Queries, TimeSpan Cpu, MachineCpu Machine, double BackendCpuMs, long Allocated, TimeSpan GcPauses,
-        string Load);
+        string Load, IReadOnlyList<RuntimeSample> Samples, long Contentions, IReadOnlyList<int> Collections);
 
     /// <summary>
     /// Commit to client in three stages, per raw, around the first delivery read that started after the commit was
     /// observed: waiting for that read, the read itself, and everything after it up to the client.
     /// </summary>
-    private sealed record Breakdown(Stats Wait, Stats Read, Stats After, int Earlier);
+    private sealed record Breakdown(Stats Wait, Stats Read, Stats After, int Earlier, Stats SentToClient);
 
     /// <summary>The latencies of one 5 s window of commits.</summary>
-    private sealed record BucketResult(double Start, Stats ObservedToClient, Stats CreateToClient, double Executing);
+    private sealed record BucketResult(double Start, Stats ObservedToClient, Stats CreateToClient, double Executing, int Arrivals);
 
-    /// <summary>One raw's stamps (UTC ticks): its statement's start, that statement's return in the hub, the bench's notification, the client's receipt.</summary>
-    private readonly record struct RawTimes(long Created, long? Returned, long? Noticed, long Received)
+    /// <summary>One raw's stamps (UTC ticks): its statement's start, that statement's return in the hub, the bench's notification, its sent mark, the client's receipt.</summary>
+    private readonly record struct RawTimes(long Created, long? Returned, long? Noticed, long? Sent, long Received)
     {
         /// <summary>The earlier of the two observations of the commit, if any.</summary>
         public long? Observed => (Returned, Noticed) switch
@@ -438,9 +495,10 @@ internal static class PacedScenario
         double StatementsPerSecond,
         int PeakRuns,
         IReadOnlyList<BucketResult> Buckets,
+        long Origin,
         Breakdown Delivery)
     {
-        public static Analysis Of(IReadOnlyList<PacedRun> runs, IReadOnlyDictionary<(string, long), long> created,
+        public static Analysis Of(IReadOnlyList<PacedRun> runs, IReadOnlyDictionary<(string, long), (long Created, long? Sent)> times,
             IReadOnlyList<CommitNotice> notices, IReadOnlyList<StatementSpan> appends, IReadOnlyList<StatementSpan> reads, Plan plan)
         {
             var noticesOf = notices.GroupBy(n => n.InteractionId, StringComparer.Ordinal)
@@ -452,18 +510,18 @@ internal static class PacedScenario
                 var own = noticesOf.GetValueOrDefault(run.InteractionId) ?? [];
                 for (var seq = 1; seq <= run.Received.Count; seq++)
                 {
-                    var commit = created.TryGetValue((run.InteractionId, seq), out var c)
-                        ? c
+                    var (commit, sent) = times.TryGetValue((run.InteractionId, seq), out var t)
+                        ? t
                         : throw new InvalidOperationException($"raw {seq} of {run.InteractionId} is not in the database");
 
                     // The hub writes one append statement at a time: the one whose span holds the statement's start.
                     var span = Before(appendStarts, commit) is var i and >= 0 && appends[i].EndTicks >= commit ? appends[i] : null;
-                    raws.Add(new RawTimes(commit, span?.EndTicks, own.Find(n => n.LastSeq >= seq)?.ReceivedTicks, run.Received[seq - 1]));
+                    raws.Add(new RawTimes(commit, span?.EndTicks, own.Find(n => n.LastSeq >= seq)?.ReceivedTicks, sent, run.Received[seq - 1]));
                 }
             }
 
-            var spans = runs.Select(r => (First: created[(r.InteractionId, 1)], Last: created[(r.InteractionId, r.Received.Count)])).ToList();
-            var statements = created.Values.GroupBy(t => t).Select(g => (double)g.Count()).ToList();
+            var spans = runs.Select(r => (First: times[(r.InteractionId, 1)].Created, Last: times[(r.InteractionId, r.Received.Count)].Created)).ToList();
+            var statements = times.Values.GroupBy(t => t.Created).Select(g => (double)g.Count()).ToList();
             var firstCommit = spans.Min(s => s.First);
             var lastCommit = spans.Max(s => s.Last);
             var expectedMs = plan.Expected.TotalMilliseconds;
@@ -483,7 +541,8 @@ internal static class PacedScenario
                 Stats.Of(statements),
                 statements.Count / Math.Max(0.001, Ms(lastCommit - firstCommit) / 1000),
                 Peak(spans),
-                ByWindow(raws, spans, firstCommit),
+                ByWindow(raws, spans, [.. runs.Select(r => r.ArrivalTicks)], firstCommit),
+                firstCommit,
                 Stages(raws, reads));
         }
 
@@ -521,7 +580,8 @@ internal static class PacedScenario
                 }
             }
 
-            return new Breakdown(Stats.Of(stages.Select(s => s.Wait)), Stats.Of(stages.Select(s => s.Read)), Stats.Of(stages.Select(s => s.After)), earlier);
+            return new Breakdown(Stats.Of(stages.Select(s => s.Wait)), Stats.Of(stages.Select(s => s.Read)), Stats.Of(stages.Select(s => s.After)), earlier,
+                Stats.Of(raws.Where(r => r.Sent is not null).Select(r => Ms(r.Received - r.Sent!.Value))));
         }
 
         private static int Peak(IEnumerable<(long First, long Last)> spans)
@@ -537,7 +597,7 @@ internal static class PacedScenario
             return peak;
         }
 
-        private static List<BucketResult> ByWindow(IReadOnlyList<RawTimes> raws, IReadOnlyList<(long First, long Last)> spans, long origin)
+        private static List<BucketResult> ByWindow(IReadOnlyList<RawTimes> raws, IReadOnlyList<(long First, long Last)> spans, IReadOnlyList<long> arrivals, long origin)
         {
             var width = Bucket.Ticks;
             return [.. raws.GroupBy(r => (r.Created - origin) / width).OrderBy(g => g.Key).Select(g =>
@@ -547,7 +607,7 @@ internal static class PacedScenario
                 var executing = spans.Sum(s => Math.Max(0, Math.Min(s.Last, to) - Math.Max(s.First, from))) / (double)width;
                 return new BucketResult(g.Key * Bucket.TotalSeconds,
                     Stats.Of(g.Where(r => r.Observed is not null).Select(r => Ms(r.Received - r.Observed!.Value))),
-                    Stats.Of(g.Select(r => Ms(r.Received - r.Created))), executing);
+                    Stats.Of(g.Select(r => Ms(r.Received - r.Created))), executing, arrivals.Count(a => a >= from && a < to));
             })];
         }
     }
