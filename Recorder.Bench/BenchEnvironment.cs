@@ -81,14 +81,7 @@ internal sealed class BenchEnvironment
     {
         try
         {
-            var root = FindRepositoryRoot();
-            var git = root is null ? null : Path.Combine(root, ".git");
-            if (root is not null && File.Exists(git) && File.ReadAllText(git).Trim() is var pointer && pointer.StartsWith("gitdir: ", StringComparison.Ordinal))
-            {
-                // A worktree: .git names its own git directory, whose refs live in the main one ("commondir").
-                git = Path.GetFullPath(pointer["gitdir: ".Length..], root);
-            }
-
+            var git = FindRepositoryRoot() is { } root ? Path.Combine(root, ".git") : null;
             if (git is null || !Directory.Exists(git))
             {
                 return null;
@@ -100,16 +93,14 @@ internal sealed class BenchEnvironment
                 return head;
             }
 
-            var commonDir = Path.Combine(git, "commondir");
-            var refs = File.Exists(commonDir) ? Path.GetFullPath(File.ReadAllText(commonDir).Trim(), git) : git;
             var reference = head["ref: ".Length..];
-            var loose = Path.Combine(refs, reference);
+            var loose = Path.Combine(git, reference);
             if (File.Exists(loose))
             {
                 return File.ReadAllText(loose).Trim();
             }
 
-            var packed = Path.Combine(refs, "packed-refs");
+            var packed = Path.Combine(git, "packed-refs");
             return File.Exists(packed)
                 ? File.ReadLines(packed).Select(l => l.Split(' ')).FirstOrDefault(p => p.Length == 2 && p[1] == reference)?[0]
                 : null;
