@@ -157,16 +157,14 @@ internal static class PacedScenario
         await repository.ReplaceAsync(Recording, [.. rows.Select((row, i) => row with { CreateTime = start + i * settings.Gap })], files, cancellationToken);
         await repository.ReplaceAsync(WarmupRecording, [.. rows.Select(row => row with { CreateTime = start })], files, cancellationToken);
 
-        // What the hub will replay, read the way the hub reads it (every run does), paced the way the hub paces it.
-        var source = new RunningRecordSource(repository);
-        var loaded = await source.TryLoadAsync(Recording, "", cancellationToken)
-            ?? throw new InvalidOperationException($"{Recording} was not imported");
+        // What the hub will replay, read and parsed as RunningRecordSource does it, paced the way the hub paces it.
+        var loaded = await LoadAsync(repository, cancellationToken);
         var loads = new List<(double Wall, double Cpu)>();
         for (var i = 0; i < LoadSamples; i++)
         {
             var cpu = ProcessSnapshot.Now().Cpu;
             var started = Stopwatch.GetTimestamp();
-            await source.TryLoadAsync(Recording, "", cancellationToken);
+            await LoadAsync(repository, cancellationToken);
             loads.Add((Units.ElapsedMs(started, Stopwatch.GetTimestamp()), (ProcessSnapshot.Now().Cpu - cpu).TotalMilliseconds));
         }
 
@@ -174,6 +172,20 @@ internal static class PacedScenario
         var delays = loaded.Steps.Select((step, i) => ReplayPacing.DelayBetween(i == 0 ? null : loaded.Steps[i - 1], step, pacing)).ToList();
         return new Plan(loaded.Steps.Count + 2, delays.Count(d => d > TimeSpan.Zero), delays.Aggregate(TimeSpan.Zero, (sum, d) => sum + d),
             Stats.Of(loads.Select(l => l.Wall)).Median, loads.Average(l => l.Cpu));
+    }
+
+    /// <summary>The imported recording as a run reads it without a cache: its rows and files from PostgreSQL, parsed and mapped to steps.</summary>
+    private static async Task<Recording> LoadAsync(RunningRecordRepository repository, CancellationToken cancellationToken)
+    {
+        var rows = await repository.ListAsync(Recording, cancellationToken);
+        if (rows.Count == 0)
+        {
+            throw new InvalidOperationException($"{Recording} was not imported");
+        }
+
+        var files = await repository.ListFilesAsync(Recording, cancellationToken);
+        var recording = XAgentReplayMapper.ToRecording(Recording, XAgentRowReader.Read(rows));
+        return recording with { Workspace = [.. files.Select(f => new WorkspaceFile(f.Name, f.Content))] };
     }
 
     /// <summary>Each subtask's tool calls other than its submit <paramref name="repeat"/> times in a row, then its submit (the subtasks keep their order).</summary>
@@ -306,8 +318,9 @@ internal static class PacedScenario
                   $"{plan.Raws} raws in {plan.Gaps + 1} commits per replay with {plan.Gaps} pauses between them, so {Units.Number(plan.Expected.TotalSeconds, "0.0")} s " +
                   $"per replay at its pace (about {Units.Number((plan.Raws - 1) / plan.Expected.TotalSeconds, "0.00")} raws/s and " +
                   $"{Units.Number(plan.Gaps / plan.Expected.TotalSeconds, "0.00")} commits/s each)")
-            .Line($"- every run loads its recording from PostgreSQL and parses it (`RunningRecordSource`, no cache); loading it here, before the hub " +
-                  $"started, took {Units.Ms(plan.LoadMs)} ms per load (median of {LoadSamples}) and {Units.Ms(plan.LoadCpuMs)} ms of CPU (mean)")
+            .Line($"- reading the recording from PostgreSQL and parsing it, as a run does when no cache has it (rows, files, `XAgentRowReader`, " +
+                  $"`XAgentReplayMapper`), took {Units.Ms(plan.LoadMs)} ms (median of {LoadSamples}, before the hub started) and " +
+                  $"{Units.Ms(plan.LoadCpuMs)} ms of CPU (mean; process time has a 10 ms resolution)")
             .Line($"- clients arrive evenly over {Units.Number(settings.Arrival.TotalSeconds)} s, each its own user: connect (`RecorderClient`), `StartRecorderAsync`, " +
                   $"read to `finished`, close; they run in a child process (workstation GC), after {settings.Warmup} unmeasured pause-free warm-up replays")
             .Line($"- hub: one instance in the bench process, `Recorder:Replay:Speed=1`, `Recorder:Replay:MaxGap={settings.Gap}`, " +
