@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Recorder.Bench;
 
-// dotnet run -c Release --project Recorder.Bench -- <latency|throughput|connections|resume|storm> [options]
+// dotnet run -c Release --project Recorder.Bench -- <latency|throughput|connections|resume|storm|paced> [options]
 var root = new RootCommand("Recorder end-to-end load harness: a fresh database, the hub in this process, real SignalR clients.")
 {
     LatencyScenario.CreateCommand(),
@@ -9,6 +9,8 @@ var root = new RootCommand("Recorder end-to-end load harness: a fresh database, 
     ConnectionsScenario.CreateCommand(),
     ResumeScenario.CreateCommand(),
     StormScenario.CreateCommand(),
+    PacedScenario.CreateCommand(),
     IdleClients.CreateCommand(),
+    PacedClients.CreateCommand(),
 };
 return await root.Parse(args).InvokeAsync();

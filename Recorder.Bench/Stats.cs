@@ -18,6 +18,8 @@ internal sealed class Stats
 
     public double Median => Percentile(50);
 
+    public double Sum => _sorted.Sum();
+
     public static Stats Of(IEnumerable<double> values)
     {
         var sorted = values.ToArray();
@@ -35,6 +37,9 @@ internal sealed class Stats
         var rank = (int)Math.Ceiling(p / 100 * _sorted.Length);
         return _sorted[Math.Clamp(rank - 1, 0, _sorted.Length - 1)];
     }
+
+    /// <summary>The number of values below <paramref name="limit"/>.</summary>
+    public int CountBelow(double limit) => _sorted.Count(v => v < limit);
 
     /// <summary>The fraction of values at most <paramref name="limit"/>.</summary>
     public double FractionAtMost(double limit) =>
