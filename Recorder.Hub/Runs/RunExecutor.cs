@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Microsoft.Extensions.Options;
@@ -59,7 +60,11 @@ public sealed partial class RunExecutor(
                 Log.Continuing(logger, claim.InteractionId, done, recording.Steps.Count);
             }
 
+            // Each step is due at the run's start plus the pauses before it (not after the previous commit plus its
+            // pause): the time a commit takes is not added to every pause, so a loaded hub does not stretch the run.
             var previous = done > 0 ? recording.Steps[done - 1] : null;
+            var start = Stopwatch.GetTimestamp();
+            var dueAfter = TimeSpan.Zero;
             foreach (var step in recording.Steps.Skip(done))
             {
                 // A raw is committed before the pause that follows it; steps without a pause between them share a commit.
@@ -71,7 +76,12 @@ public sealed partial class RunExecutor(
 
                 if (delay > TimeSpan.Zero)
                 {
-                    await Task.Delay(delay, cancellationToken);
+                    dueAfter += delay;
+                    var wait = dueAfter - Stopwatch.GetElapsedTime(start);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, cancellationToken);
+                    }
                 }
 
                 writer.Add(step.Status, step.Data, step.Current, step.IncludePictures, isHuman: false, null, null);

@@ -186,7 +186,7 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task MarkSentMarksEachInteractionUpToItsSeqOnly()
+    public async Task MarkSentMarksEachInteractionsRangeOnly()
     {
         var first = await NewClaimedInteractionAsync();
         var second = await NewClaimedInteractionAsync();
@@ -194,9 +194,9 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
             new RawAppendGroup(Owner, [Raw(second, 1), Raw(second, 2)])], Ct);
         Assert.All(await _raws.ListAfterAsync(first, 0, 100, Ct), r => Assert.False(r.IsSend));
 
-        await _raws.MarkSentAsync([(first, 2), (second, 2)], Ct);
+        await _raws.MarkSentAsync([(first, 2, 2), (second, 1, 2)], Ct);
 
-        Assert.Equal([true, true, false], (await _raws.ListAfterAsync(first, 0, 100, Ct)).Select(r => r.IsSend));
+        Assert.Equal([false, true, false], (await _raws.ListAfterAsync(first, 0, 100, Ct)).Select(r => r.IsSend));
         Assert.Equal([true, true], (await _raws.ListAfterAsync(second, 0, 100, Ct)).Select(r => r.IsSend));
     }
 
