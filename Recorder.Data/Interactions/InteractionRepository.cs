@@ -176,11 +176,15 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     private const string HeartbeatSql = """
         INSERT INTO hub_instances (instance_id) VALUES (@instanceId)
         ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = now()
+        RETURNING (xmax = 0) AS created
         """;
 
-    /// <summary>Tells the other instances this one is alive (its connections count as live).</summary>
-    public Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken) =>
-        dataSource.ExecuteCountAsync(HeartbeatSql, new { instanceId }, cancellationToken);
+    /// <summary>
+    /// Tells the other instances this one is alive (its connections count as live). True when the instance's row had
+    /// to be created: it is new, or it was pruned (with its connections) while its heartbeat was late.
+    /// </summary>
+    public Task<bool> HeartbeatAsync(string instanceId, CancellationToken cancellationToken) =>
+        dataSource.ScalarAsync<bool>(HeartbeatSql, new { instanceId }, cancellationToken);
 
     // Rows attached in the last few seconds are left alone: their connection may have joined after the snapshot.
     private const string ReconcileSql = """
@@ -226,21 +230,31 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(RemoveInstanceSql, new { instanceId }, cancellationToken);
 
+    // A connection whose instance has no row at all (an instance removed while a connect of it was still landing)
+    // is an orphan once it is older than the timeout: a live instance writes its row before it takes connections and
+    // writes it again within a poll if a peer pruned it, so it never has connections without a row for that long.
     private const string PruneSql = """
         WITH dead AS (
             DELETE FROM hub_instances WHERE heartbeat_at < now() - @deadAfter RETURNING instance_id),
         gone AS (
-            DELETE FROM hub_connections WHERE instance_id IN (SELECT instance_id FROM dead) RETURNING interaction_id)
+            DELETE FROM hub_connections h
+            WHERE h.instance_id IN (SELECT instance_id FROM dead)
+               OR (h.connected_at < now() - @deadAfter
+                   AND NOT EXISTS (SELECT 1 FROM hub_instances n WHERE n.instance_id = h.instance_id))
+            RETURNING h.connection_id, h.interaction_id)
         UPDATE interactions i SET detached_since = now()
         WHERE i.interaction_id IN (SELECT interaction_id FROM gone) AND i.detached_since IS NULL
           AND NOT EXISTS (
               SELECT 1 FROM hub_connections h
-              WHERE h.interaction_id = i.interaction_id AND h.instance_id NOT IN (SELECT instance_id FROM dead))
+              WHERE h.interaction_id = i.interaction_id
+                AND h.instance_id NOT IN (SELECT instance_id FROM dead)
+                AND (h.connection_id, h.interaction_id) NOT IN (SELECT connection_id, interaction_id FROM gone))
         """;
 
     /// <summary>
-    /// Forgets instances that stopped heartbeating longer than <paramref name="deadAfter"/> ago, and their
-    /// connections; for an interaction that had no other connection, the disconnect grace starts now.
+    /// Forgets instances that stopped heartbeating longer than <paramref name="deadAfter"/> ago, their connections,
+    /// and connections older than that whose instance has no row; for an interaction that had no other connection,
+    /// the disconnect grace starts now.
     /// </summary>
     public Task<int> PruneDeadInstancesAsync(TimeSpan deadAfter, CancellationToken cancellationToken) =>
         dataSource.ExecuteCountAsync(PruneSql, new { deadAfter }, cancellationToken);

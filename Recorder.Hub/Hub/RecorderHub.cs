@@ -16,6 +16,7 @@ public sealed partial class RecorderHub(
     Subscriptions subscriptions,
     RunScheduler runs,
     LocalConnections local,
+    PresenceService presence,
     ILogger<RecorderHub> logger) : Hub<IRecorderClient>, IRecorderHub
 {
     private const string InteractionKey = "interaction_id";
@@ -108,6 +109,7 @@ public sealed partial class RecorderHub(
         catch (Exception exception)
         {
             Log.DetachFailed(logger, exception, Context.ConnectionId);
+            presence.RequestReconcile(); // its row is left behind: the reconciliation removes it and starts the grace
         }
     }
 

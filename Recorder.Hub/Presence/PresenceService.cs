@@ -19,7 +19,12 @@ public sealed partial class PresenceService(
     ILogger<PresenceService> logger) : BackgroundService
 {
     private readonly RunOptions _options = options.Value;
+    /// <summary>How often the connections are reconciled when nothing says they need it (a safety net).</summary>
+    private static readonly TimeSpan ReconcileAnyway = TimeSpan.FromMinutes(1);
+
+    private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _nextReconcile = DateTimeOffset.MinValue;
+    private volatile bool _reconcileWanted = true;
     // Since when this instance has reached PostgreSQL without a break (from the start: no break yet).
     private DateTimeOffset? _healthySince = DateTimeOffset.MinValue;
 
@@ -50,6 +55,9 @@ public sealed partial class PresenceService(
         while (await Ticks.NextAsync(timer, stoppingToken));
     }
 
+    /// <summary>The rows of this instance's connections may be wrong (a detach failed): reconcile them at the next tick.</summary>
+    public void RequestReconcile() => _reconcileWanted = true;
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
@@ -61,7 +69,11 @@ public sealed partial class PresenceService(
         try
         {
             // Fresh before anything else: peers must never see this instance's connections as dead.
-            await interactions.HeartbeatAsync(instance.Id, stoppingToken);
+            if (await interactions.HeartbeatAsync(instance.Id, stoppingToken))
+            {
+                // The row had to be created: this instance is new, or a peer pruned it and its connections with it.
+                _reconcileWanted = true;
+            }
         }
         catch
         {
@@ -72,18 +84,31 @@ public sealed partial class PresenceService(
         var now = DateTimeOffset.UtcNow;
         _healthySince ??= now;
 
+        // The rows of this instance's connections are right by construction (each attach inserts one, each detach
+        // deletes it): all of them are sent again only when something says they may be wrong, and once a minute.
+        if (_reconcileWanted || now >= _nextReconcile)
+        {
+            _reconcileWanted = false;
+            try
+            {
+                await interactions.ReconcileConnectionsAsync(instance.Id, local.Attachments(), stoppingToken);
+            }
+            catch
+            {
+                _reconcileWanted = true;
+                throw;
+            }
+
+            _nextReconcile = now + ReconcileAnyway;
+        }
+
         // Judging others needs a view of them: after an outage every live instance must have had the time to
         // heartbeat again, or this one would prune and close their connected interactions.
         var judge = now - _healthySince >= InstanceTimeout;
-        if (now >= _nextReconcile)
+        if (judge && now >= _nextPrune)
         {
-            await interactions.ReconcileConnectionsAsync(instance.Id, local.Attachments(), stoppingToken);
-            if (judge)
-            {
-                await interactions.PruneDeadInstancesAsync(InstanceTimeout, stoppingToken);
-            }
-
-            _nextReconcile = now + _options.Lease / 3;
+            await interactions.PruneDeadInstancesAsync(InstanceTimeout, stoppingToken);
+            _nextPrune = now + _options.Lease / 3;
         }
 
         if (!judge)

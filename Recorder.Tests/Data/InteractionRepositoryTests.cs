@@ -124,4 +124,28 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
         Assert.NotNull(await connection.ExecuteScalarAsync<DateTime?>(
             "SELECT detached_since FROM interactions WHERE interaction_id = @id", new { id }));
     }
+
+    [Fact]
+    public async Task AConnectionWhoseInstanceHasNoRowIsPrunedOnceItIsOlderThanTheTimeout()
+    {
+        var id = await NewRequestedRunAsync();
+        var instance = $"removed-{Guid.NewGuid():N}";
+        await _interactions.AttachConnectionAsync($"c-{instance}", id, UserOf(id), instance, Ct);
+
+        // Younger than the timeout: it may be a connect of a live instance whose row a peer just pruned; kept.
+        await _interactions.PruneDeadInstancesAsync(TimeSpan.FromMinutes(1), Ct);
+        await using var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        const string Recorded = "SELECT count(*) FROM hub_connections WHERE instance_id = @instance";
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>(Recorded, new { instance }));
+
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                await _interactions.PruneDeadInstancesAsync(TimeSpan.Zero, Ct);
+                return await connection.ExecuteScalarAsync<long>(Recorded, new { instance });
+            },
+            n => n == 0, TestEnvironment.Timeout, "the orphaned connection to be pruned");
+        Assert.NotNull(await connection.ExecuteScalarAsync<DateTime?>(
+            "SELECT detached_since FROM interactions WHERE interaction_id = @id", new { id }));
+    }
 }
