@@ -11,6 +11,13 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00", ErrorMessage = "Recorder:Delivery:SweepInterval must be between 00:00:00.050 and 00:01:00.")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Interactions whose state one sweep re-reads, in turn: with more followed interactions than this a full round
+    /// takes several sweeps, and the sweep's database work stays the same whatever their number.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Recorder:Delivery:SweepBatch must be between 1 and 1000000.")]
+    public int SweepBatch { get; set; } = 1000;
+
     /// <summary>Raws read per interaction per query (one query serves every local subscription behind).</summary>
     [Range(1, 10_000, ErrorMessage = "Recorder:Delivery:PageSize must be between 1 and 10000.")]
     public int PageSize { get; set; } = 256;

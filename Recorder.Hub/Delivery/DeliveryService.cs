@@ -172,7 +172,7 @@ public sealed partial class DeliveryService(
         using var timer = new PeriodicTimer(_options.SweepInterval);
         while (await Ticks.NextAsync(timer, stoppingToken))
         {
-            subscriptions.MarkAllStale();
+            subscriptions.MarkStale(_options.SweepBatch);
             subscriptions.CloseSlowConsumers();
         }
     }

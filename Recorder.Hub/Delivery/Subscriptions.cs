@@ -23,6 +23,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
     private readonly Dictionary<string, InteractionFeed> _feeds = new(StringComparer.Ordinal);
     private readonly HashSet<InteractionFeed> _dirty = [];
     private readonly HashSet<string> _stale = new(StringComparer.Ordinal);
+    private readonly Queue<string> _sweepOrder = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly DeliveryOptions _options = options.Value;
 
@@ -172,18 +173,42 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
         Signal();
     }
 
-    /// <summary>The safety net: read the state of every followed interaction that can still change.</summary>
-    public void MarkAllStale()
+    /// <summary>Read the state of every followed interaction that can still change (after a failure or a lost listener).</summary>
+    public void MarkAllStale() => MarkStale(int.MaxValue);
+
+    /// <summary>
+    /// The safety net's tick: read the state of the next <paramref name="max"/> followed interactions that can still
+    /// change, in turn (a full round over many interactions takes several ticks, so its cost per tick stays bounded);
+    /// feeds whose subscribers are behind are read again in any case.
+    /// </summary>
+    public void MarkStale(int max)
     {
         lock (_gate)
         {
+            if (max == int.MaxValue)
+            {
+                _sweepOrder.Clear();
+            }
+
+            if (_sweepOrder.Count == 0)
+            {
+                foreach (var feed in _feeds.Values)
+                {
+                    _sweepOrder.Enqueue(feed.InteractionId);
+                }
+            }
+
+            for (var marked = 0; marked < max && _sweepOrder.TryDequeue(out var interactionId);)
+            {
+                if (_feeds.TryGetValue(interactionId, out var feed) && !feed.Ended)
+                {
+                    _stale.Add(interactionId);
+                    marked++;
+                }
+            }
+
             foreach (var feed in _feeds.Values)
             {
-                if (!feed.Ended)
-                {
-                    _stale.Add(feed.InteractionId);
-                }
-
                 if (feed.Subscribers.Exists(s => s.IsBehind))
                 {
                     _dirty.Add(feed);

@@ -45,4 +45,39 @@ public sealed class ResyncTests(NoRunHubServer server) : IClassFixture<NoRunHubS
         Assert.Equal([1L, 2, 3], messages.Select(m => m.Seq));
         Assert.Equal([RecorderStatus.Running, RecorderStatus.Inner, RecorderStatus.Finished], messages.Select(m => m.Status));
     }
+
+    [Fact]
+    public async Task TheSweepReReadsEveryInteractionInTurnWhenItMayReadOnlyOnePerTick()
+    {
+        // An instance whose sweep re-reads one interaction's state per tick: three silent raws still all arrive.
+        await using var instance = await server.StartAsync([new("Recorder:Delivery:SweepBatch", "1")], Ct);
+        var hubUrl = new Uri(new Uri(instance.Urls.First()), RecorderProtocol.HubPath);
+        var clients = new List<RecorderClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var (user, token) = await server.NewUserAsync();
+                clients.Add(await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", hubUrl: hubUrl), Ct));
+            }
+
+            foreach (var client in clients)
+            {
+                await WriteSilentlyAsync(client.InteractionId, 1, RecorderStatus.Failed);
+            }
+
+            foreach (var client in clients)
+            {
+                var messages = await Replays.ReadAllAsync(client, Ct);
+                Assert.Equal([1L], messages.Select(m => m.Seq));
+            }
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
 }
