@@ -77,7 +77,7 @@ _recorder_pg_find_bin() {
     fi
     if [ -z "$best" ]; then
         _recorder_err "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found."
-        _recorder_err "Install them: apt-get install -y postgresql-15   (Debian 12; or set RECORDER_PG_BIN)"
+        _recorder_err "Install them: apt-get install -y postgresql   (any PostgreSQL 13+; or set RECORDER_PG_BIN)"
         return 1
     fi
     if [ -n "$want" ] && [ "$want" != "$(basename "$(dirname "$best")")" ]; then
@@ -104,7 +104,7 @@ _recorder_pg_prepare_base() {
     if _recorder_is_root; then
         id postgres >/dev/null 2>&1 || {
             _recorder_err "running as root but there is no 'postgres' user to own the cluster"
-            _recorder_err "(it comes with the Debian package: apt-get install -y postgresql-15)"
+            _recorder_err "(it comes with the Debian package: apt-get install -y postgresql)"
             return 1
         }
         command -v runuser >/dev/null 2>&1 || { _recorder_err "runuser (util-linux) is required when running as root"; return 1; }
