@@ -108,14 +108,26 @@ public class HubServer : IAsyncLifetime
 
     public virtual async Task DisposeAsync()
     {
-        if (_app is not null)
+        try
         {
-            await _app.StopAsync(CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
-            await _app.DisposeAsync();
+            if (_app is not null)
+            {
+                await _app.StopAsync(CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+                await _app.DisposeAsync();
+            }
         }
-
-        await Database.DisposeAsync();
-        Directory.Delete(RecordingsRoot, recursive: true);
+        finally
+        {
+            // Even when the hub did not stop in time: the database and the folder never outlive the class.
+            try
+            {
+                await Database.DisposeAsync();
+            }
+            finally
+            {
+                Directory.Delete(RecordingsRoot, recursive: true);
+            }
+        }
     }
 
     /// <summary>Copies a folder with everything in it.</summary>

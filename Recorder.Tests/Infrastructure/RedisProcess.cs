@@ -1,12 +1,21 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
 namespace Recorder.Tests.Infrastructure;
 
-/// <summary>A redis-server of a test's own on a free loopback port, which the test can restart.</summary>
+/// <summary>
+/// A redis-server of a test's own on a free loopback port below the ephemeral range (so that no client's outgoing
+/// connection can take it while the server is down for a restart), which the test can restart. Each server leaves a
+/// pid file naming the test process, so that the first server of a run kills those a killed earlier run left behind.
+/// </summary>
 public sealed class RedisProcess : IAsyncDisposable
 {
+    private static readonly string PidFolder = Path.Combine(Path.GetTempPath(), "recorder-test-redis");
+    private static readonly Lazy<bool> LeftoversKilled = new(KillLeftovers);
+    private readonly ConcurrentQueue<string> _output = new();
     private Process? _process;
 
     private RedisProcess(int port) => Port = port;
@@ -15,8 +24,11 @@ public sealed class RedisProcess : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
 
+    private string PidFile => Path.Combine(PidFolder, $"{Environment.ProcessId}-{Port}.pid");
+
     public static async Task<RedisProcess> StartAsync()
     {
+        _ = LeftoversKilled.Value;
         var redis = new RedisProcess(FreePort());
         await redis.StartProcessAsync();
         return redis;
@@ -32,17 +44,44 @@ public sealed class RedisProcess : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
+        Directory.CreateDirectory(PidFolder);
         var start = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            ArgumentList =
+            {
+                "--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--pidfile", PidFile,
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
-        _process.OutputDataReceived += (_, _) => { };
+        _process.OutputDataReceived += (_, line) => Keep(line.Data);
+        _process.ErrorDataReceived += (_, line) => Keep(line.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await Eventually.UntilAsync(() => Task.FromResult(Accepts(Port)), ok => ok, TestEnvironment.Timeout, $"redis-server on port {Port}");
+        try
+        {
+            await Eventually.UntilAsync(() => Task.FromResult(Accepts(Port)), ok => ok, TestEnvironment.Timeout, $"redis-server on port {Port}");
+        }
+        catch (TimeoutException exception)
+        {
+            throw new TimeoutException($"{exception.Message}; its output:{Environment.NewLine}{string.Join(Environment.NewLine, _output)}", exception);
+        }
+    }
+
+    /// <summary>The server's last lines of output, for the message of a start that failed.</summary>
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 50 && _output.TryDequeue(out _))
+        {
+        }
     }
 
     private void Kill()
@@ -55,6 +94,43 @@ public sealed class RedisProcess : IAsyncDisposable
 
         _process?.Dispose();
         _process = null;
+        File.Delete(PidFile);
+    }
+
+    /// <summary>Kills the servers whose test process is gone, by their pid files.</summary>
+    private static bool KillLeftovers()
+    {
+        if (!Directory.Exists(PidFolder))
+        {
+            return true;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(PidFolder, "*.pid"))
+        {
+            var owner = Path.GetFileNameWithoutExtension(file).Split('-')[0];
+            if (!int.TryParse(owner, CultureInfo.InvariantCulture, out var ownerPid) || Directory.Exists($"/proc/{ownerPid}"))
+            {
+                continue;
+            }
+
+            if (int.TryParse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture, out var pid)
+                && File.Exists($"/proc/{pid}/comm") && File.ReadAllText($"/proc/{pid}/comm").Trim() == "redis-server")
+            {
+                try
+                {
+                    using var leftover = Process.GetProcessById(pid);
+                    leftover.Kill();
+                }
+                catch (Exception exception) when (exception is ArgumentException or InvalidOperationException)
+                {
+                    // gone meanwhile
+                }
+            }
+
+            File.Delete(file);
+        }
+
+        return true;
     }
 
     private static bool Accepts(int port)
@@ -71,11 +147,25 @@ public sealed class RedisProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>A free port in 20000-32000: below Linux's ephemeral range (32768-60999), and above the usual services.</summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+        }
+
+        throw new InvalidOperationException("no free port in 20000-32000");
     }
 
     public ValueTask DisposeAsync()
