@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client;
@@ -130,6 +131,54 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
             foreach (var runner in runners.Values)
             {
                 await runner.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WhenAHubProcessIsKilledTheSurvivorsTakeItsRunOverAfterTheLeaseAndCleanUpItsRows()
+    {
+        // The only runner is a process of its own; the client is on the fixture's instance, which runs nothing.
+        var crashing = await HubProcess.StartAsync(server, RedisHubServer.Runner, Ct);
+        WebApplication? survivor = null;
+        try
+        {
+            var (user, token) = await server.NewUserAsync();
+            await using var client = await PlainClient.ConnectAsync(server.HubUrl, user, token, PacedHubServer.Recording, Ct);
+            await client.StartRecorderAsync(Ct);
+            await Eventually.UntilAsync(() => Task.FromResult(client.Raws.Count), n => n >= 3, TestEnvironment.Timeout, "three raws");
+            var deadOwner = await server.QueryScalarAsync<string>("SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
+            Assert.Equal(1, await server.QueryScalarAsync<long>("SELECT count(*) FROM hub_instances WHERE instance_id = @deadOwner", new { deadOwner }));
+
+            crashing.Kill(); // SIGKILL: no lease release, no deregistration, sessions cut by the kernel
+            var killed = Stopwatch.StartNew();
+            var rawsAtKill = client.Raws.Count;
+            Assert.False(client.Ended.IsCompleted, "the run ended before its runner was killed");
+            survivor = await server.StartAsync(RedisHubServer.Runner, Ct);
+
+            // The run stands still until the lease (3 s) runs out, then the survivor continues it from the last raw.
+            await Eventually.UntilAsync(() => Task.FromResult(client.Raws.Count), n => n > rawsAtKill, TestEnvironment.Timeout, "the run to continue");
+            var interruption = killed.Elapsed;
+            await client.Ended.WaitAsync(TestEnvironment.Timeout, Ct);
+
+            var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+            Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), client.Raws.Select(r => r.Seq));
+            Assert.Equal(expected, client.Raws.Select(r => r.Status));
+            Assert.Equal(survivor.Services.GetRequiredService<InstanceIdentity>().Id,
+                await server.QueryScalarAsync<string>("SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId }));
+            Assert.InRange(interruption, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(20));
+
+            // The dead instance's row is pruned by the survivors once its heartbeat is older than 3 leases.
+            await Eventually.UntilAsync(
+                () => server.QueryScalarAsync<long>("SELECT count(*) FROM hub_instances WHERE instance_id = @deadOwner", new { deadOwner }),
+                n => n == 0, TestEnvironment.Timeout, "the killed instance's row to be pruned");
+        }
+        finally
+        {
+            await crashing.DisposeAsync();
+            if (survivor is not null)
+            {
+                await survivor.DisposeAsync();
             }
         }
     }

@@ -43,6 +43,14 @@ public class HubServer : IAsyncLifetime
     /// <summary>Starts another hub instance with <paramref name="overrides"/> on top of this server's settings.</summary>
     public async Task<WebApplication> StartAsync(IEnumerable<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken)
     {
+        var app = RecorderApp.Build(Arguments(overrides));
+        await app.StartAsync(cancellationToken);
+        return app;
+    }
+
+    /// <summary>The hub's command line for an instance of this server with <paramref name="overrides"/> (in-process or not).</summary>
+    public string[] Arguments(IEnumerable<KeyValuePair<string, string>> overrides)
+    {
         var settings = new Dictionary<string, string>
         {
             ["urls"] = "http://127.0.0.1:0",
@@ -61,9 +69,7 @@ public class HubServer : IAsyncLifetime
             settings[key] = value;
         }
 
-        var app = RecorderApp.Build([.. settings.Select(s => $"--{s.Key}={s.Value}")]);
-        await app.StartAsync(cancellationToken);
-        return app;
+        return [.. settings.Select(s => $"--{s.Key}={s.Value}")];
     }
 
     public async Task AddUserAsync(string userId, string token, bool available = true)

@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Recorder.Tests.Infrastructure;
+
+/// <summary>
+/// The hub as a process of its own (<c>dotnet Recorder.Hub.dll</c> with a test server's settings), so that a test can
+/// kill it with SIGKILL: no shutdown code runs, its database sessions and its rows are left for the survivors.
+/// </summary>
+public sealed class HubProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private HubProcess(Process process, Uri baseUrl)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    public Uri HubUrl => new(BaseUrl, Recorder.Client.Contracts.RecorderProtocol.HubPath);
+
+    public static async Task<HubProcess> StartAsync(HubServer server, IEnumerable<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken)
+    {
+        var port = FreePort();
+        var baseUrl = new Uri($"http://127.0.0.1:{port}/");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Recorder.Hub.dll"));
+        foreach (var argument in server.Arguments([.. overrides, new("urls", baseUrl.ToString().TrimEnd('/'))]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("the hub process did not start");
+        var hub = new HubProcess(process, baseUrl);
+        process.OutputDataReceived += (_, line) => hub.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => hub.Keep(line.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+            await Eventually.UntilAsync(async () =>
+            {
+                if (process.HasExited)
+                {
+                    throw new InvalidOperationException($"the hub process exited with {process.ExitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, hub._output)}");
+                }
+
+                try
+                {
+                    return (await http.GetAsync(new Uri(baseUrl, "healthz"), cancellationToken)).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }, ok => ok, TestEnvironment.Timeout, "the hub process to answer /healthz");
+            return hub;
+        }
+        catch
+        {
+            await hub.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>SIGKILL: the process ends at once, without running any of its shutdown code.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            _process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 100 && _output.TryDequeue(out _))
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        _process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
