@@ -66,8 +66,11 @@ public sealed partial class RunScheduler(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Taken first: stopping the loop cancels the runs (their tokens are linked to it), and a run that ends
+        // removes itself, so a list taken afterwards could miss runs whose leases must be released.
+        var before = _runs.ToArray();
         await base.StopAsync(cancellationToken);
-        var stopping = _runs.ToArray();
+        var stopping = before.Concat(_runs.ToArray()).DistinctBy(r => r.Key, StringComparer.Ordinal).ToArray();
         foreach (var (interactionId, _) in stopping)
         {
             await CancelAsync(interactionId);

@@ -39,15 +39,23 @@ public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : IClassF
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
         await client.StartRecorderAsync(Ct);
 
+        var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
         using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);
         var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
         {
+            // The outage hits a live run: running, with raws still to come.
+            await Replays.AssertRunningMidWayAsync(server, client.InteractionId, expected.Count);
             server.Proxy.Pause();
             await Task.Delay(TimeSpan.FromSeconds(outageSeconds), patience.Token); // the outage itself, not a wait for a condition
             server.Proxy.Unpause();
         }, patience.Token);
 
         Replays.AssertGapFreeFromOne(messages);
+
+        // The run stood still for the outage (its raws' commit times show the pause), then went on from where it was.
+        var times = await server.QueryAsync<DateTime>("SELECT create_time FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
+        var longestPause = times.Zip(times.Skip(1), (a, b) => b - a).Max();
+        Assert.True(longestPause >= TimeSpan.FromSeconds(outageSeconds * 0.8), $"the longest pause between two raws was {longestPause}, shorter than the {outageSeconds} s outage");
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
         Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask")), messages.Select(m => m.Status));
         var written = await server.QueryAsync<string>("SELECT status FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });

@@ -45,9 +45,13 @@ public sealed class RedisRestartTests(OwnRedisHubServer server) : IClassFixture<
             server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
         await client.StartRecorderAsync(Ct);
 
+        var total = (await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"))).Count;
         using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);
-        var messages = await Replays.ReadAllWithFaultAsync(
-            client, 3, () => server.Redis.RestartAsync(TimeSpan.FromSeconds(1)), patience.Token);
+        var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
+        {
+            await Replays.AssertRunningMidWayAsync(server, client.InteractionId, total); // the restart hits a live run
+            await server.Redis.RestartAsync(TimeSpan.FromSeconds(1));
+        }, patience.Token);
 
         Replays.AssertGapFreeFromOne(messages);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);

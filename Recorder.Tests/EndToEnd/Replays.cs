@@ -47,6 +47,15 @@ internal static class Replays
         return messages;
     }
 
+    /// <summary>Asserts that the interaction's run is going and has raws still to write (a fault injected now hits a live run).</summary>
+    public static async Task AssertRunningMidWayAsync(HubServer server, string interactionId, int totalRaws)
+    {
+        var state = (await server.QueryAsync<(string Status, long LastSeq)>(
+            "SELECT status, last_seq FROM interactions WHERE interaction_id = @interactionId", new { interactionId })).Single();
+        Assert.Equal("running", state.Status);
+        Assert.InRange(state.LastSeq, 1, totalRaws - 2);
+    }
+
     /// <summary>The statuses a run of the fixture folder must produce, derived from the recording itself.</summary>
     public static async Task<List<string>> ExpectedStatusesAsync(string folder)
     {

@@ -78,12 +78,22 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
         await client.StartRecorderAsync(Ct);
 
         string? stoppedOwner = null;
+        var stoppedAt = DateTime.MinValue;
+        var total = (await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"))).Count;
         var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
         {
+            await Replays.AssertRunningMidWayAsync(server, client.InteractionId, total);
             stoppedOwner = await server.QueryScalarAsync<string>(
                 "SELECT run_owner FROM interactions WHERE interaction_id = @id", new { id = client.InteractionId });
             await runners[stoppedOwner].StopAsync(Ct);
+            stoppedAt = DateTime.UtcNow;
         }, Ct);
+
+        // A graceful stop releases the lease: the other instance continues at once, not when the 3 s lease would have
+        // run out (at least 2 s after the stop, since leases are renewed every second).
+        var firstAfter = await server.QueryScalarAsync<DateTime>(
+            "SELECT min(create_time) FROM raw WHERE interaction_id = @id AND create_time > @stoppedAt", new { id = client.InteractionId, stoppedAt });
+        Assert.True(firstAfter - stoppedAt < TimeSpan.FromSeconds(1.8), $"the run went on {firstAfter - stoppedAt} after the stop");
 
         Replays.AssertGapFreeFromOne(messages);
         Assert.Equal(RecorderStatus.Finished, messages[^1].Status);
