@@ -74,6 +74,64 @@ public sealed class WireFormatTests(NoRunHubServer server) : IClassFixture<NoRun
         Assert.Equal(0, refusal.GetProperty("seq").GetInt64());
     }
 
+    [Fact]
+    public async Task AfterTheResumeCompletionFrameComeExactlyTheRawsAfterItsSeqEvenWithABacklogQueued()
+    {
+        var (user, token) = await server.NewUserAsync();
+        var id = Guid.NewGuid().ToString("N");
+        using var socket = await ConnectAsync($"user_id={user}&token={token}&recorder_dir=multi_subtask&client_id={id}");
+        await NextMessageAsync(socket); // connect
+        const int Raws = 3000;
+        await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            await connection.ExecuteAsync("""
+                WITH s AS (UPDATE interactions SET last_seq = @Raws WHERE interaction_id = @id AND last_seq = 0 RETURNING interaction_id)
+                INSERT INTO raw (interaction_id, seq, node_id, status, data)
+                SELECT interaction_id, g, md5(g::text), 'inner', jsonb_build_object('text', repeat('x', 8000)) FROM s, generate_series(1, @Raws) g
+                """, new { id, Raws });
+        }
+
+        // Read a few, then stop reading for a moment so that the connection's outbox fills behind the socket.
+        for (var i = 0; i < 20; i++)
+        {
+            await NextMessageAsync(socket);
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(500), Ct); // lets a backlog build up; not a wait for a condition
+        await socket.SendAsync($"{{\"type\":1,\"invocationId\":\"resume-1\",\"target\":\"Resume\",\"arguments\":[\"{id}\",0]}}\u001e", Ct);
+
+        // Whatever was written before the Resume took effect comes before its completion; after it, exactly 1..N once.
+        while (!IsCompletion(await socket.ReadAsync(Ct), "resume-1"))
+        {
+        }
+
+        var after = new List<long>();
+        while (after.Count < Raws)
+        {
+            var frame = await socket.ReadAsync(Ct);
+            using var document = JsonDocument.Parse(frame);
+            if (document.RootElement.TryGetProperty("target", out var target) && target.GetString() == "Message")
+            {
+                after.Add(document.RootElement.GetProperty("arguments")[0].GetProperty("seq").GetInt64());
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, Raws).Select(i => (long)i), after);
+    }
+
+    private static bool IsCompletion(string frame, string invocationId)
+    {
+        using var document = JsonDocument.Parse(frame);
+        var root = document.RootElement;
+        if (root.GetProperty("type").GetInt32() != 3 || root.GetProperty("invocationId").GetString() != invocationId)
+        {
+            return false;
+        }
+
+        Assert.False(root.TryGetProperty("error", out var error), $"Resume failed: {error}");
+        return true;
+    }
+
     private async Task<FrameReader> ConnectAsync(string query)
     {
         var socket = new ClientWebSocket();
@@ -127,6 +185,9 @@ public sealed class WireFormatTests(NoRunHubServer server) : IClassFixture<NoRun
 
             return _frames.Dequeue();
         }
+
+        public Task SendAsync(string text, CancellationToken cancellationToken) =>
+            socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);
 
         public void Dispose() => socket.Dispose();
     }
