@@ -40,6 +40,7 @@ public static class RecorderCli
             Console.WriteLine("database is up to date");
             return 0;
         });
+        command.TreatUnmatchedTokensAsErrors = false; // configuration arguments (--ConnectionStrings:Recorder=...) pass through
         return command;
     }
 

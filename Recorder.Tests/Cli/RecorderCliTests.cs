@@ -1,3 +1,5 @@
+using Dapper;
+using Npgsql;
 using Recorder.Data.Recordings;
 using Recorder.Data.Users;
 using Recorder.Hub.Cli;
@@ -50,5 +52,56 @@ public sealed class RecorderCliTests : IAsyncLifetime
     {
         Assert.NotEqual(0, await RunAsync("recordings", "import", Path.Combine(TestEnvironment.FixtureRecordings, "broken_tool")));
         Assert.Empty(await new RunningRecordRepository(_database.DataSource).ListAsync("broken_tool", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task MigrateCreatesTheSchemaOnAnEmptyDatabaseAndASecondRunChangesNothing()
+    {
+        var name = $"recorder_test_{Environment.ProcessId}_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(TestEnvironment.PostgresConnectionString))
+        {
+            await admin.ExecuteAsync($"CREATE DATABASE {name}");
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString) { Database = name }.ConnectionString;
+        try
+        {
+            Assert.Equal(0, await RecorderCli.RunAsync(["migrate", $"--ConnectionStrings:Recorder={connectionString}"]).WaitAsync(TestEnvironment.Timeout));
+            Assert.Equal(0, await RecorderCli.RunAsync(["migrate", $"--ConnectionStrings:Recorder={connectionString}"]).WaitAsync(TestEnvironment.Timeout));
+
+            await using var connection = new NpgsqlConnection(connectionString);
+            var tables = (await connection.QueryAsync<string>(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).ToList();
+            Assert.Superset(new HashSet<string> { "users", "interactions", "raw", "running_record", "workspace_files", "hub_connections", "hub_instances" }, tables.ToHashSet());
+            var scripts = await connection.QueryAsync<string>("SELECT scriptname FROM schemaversions ORDER BY scriptname");
+            Assert.Equal(3, scripts.Count()); // 0001, 0002, 0003 once each, though migrate ran twice
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = new NpgsqlConnection(TestEnvironment.PostgresConnectionString);
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        }
+    }
+
+    [Fact]
+    public async Task RecordingsListPrintsEachImportWithItsRecordCount()
+    {
+        Assert.Equal(0, await RunAsync("recordings", "import", Path.Combine(TestEnvironment.FixtureRecordings, "multi_subtask")));
+        var rows = (await new RunningRecordRepository(_database.DataSource).ListAsync("multi_subtask", CancellationToken.None)).Count;
+
+        var output = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(output);
+        try
+        {
+            Assert.Equal(0, await RunAsync("recordings", "list"));
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+
+        Assert.Contains(output.ToString().Split('\n'), line => line.StartsWith($"multi_subtask\t{rows} records\t", StringComparison.Ordinal));
     }
 }
