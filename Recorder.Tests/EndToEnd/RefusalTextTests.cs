@@ -1,5 +1,9 @@
+using System.Text.Json;
 using Dapper;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 using Recorder.Client;
+using Recorder.Client.Contracts;
 using Recorder.Data.Users;
 using Recorder.Tests.Infrastructure;
 
@@ -91,5 +95,46 @@ public sealed class RefusalTextTests(HubServer server) : IClassFixture<HubServer
         }
 
         return (userId, token);
+    }
+
+    [Fact]
+    public async Task WithCheckRunningOffASecondInteractionOfTheSameUserIsAccepted()
+    {
+        await using var instance = await server.StartAsync([new("Recorder:Auth:CheckRunning", "false")], Ct);
+        var hubUrl = new Uri(new Uri(instance.Urls.First()), RecorderProtocol.HubPath);
+        var (user, token) = await server.NewUserAsync();
+
+        await using var first = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", hubUrl: hubUrl), Ct);
+        await using var second = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", hubUrl: hubUrl), Ct);
+
+        Assert.NotEqual(first.InteractionId, second.InteractionId);
+        Assert.Equal(2, await server.QueryScalarAsync<long>(
+            "SELECT count(*) FROM interactions WHERE user_id = @user AND status = 'waiting'", new { user }));
+
+        // The fixture's own instance (the default, on) refuses a third.
+        var refused = await Assert.ThrowsAsync<RecorderConnectionRefusedException>(
+            () => RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct));
+        Assert.Equal("You have a running interaction, please wait for it to finish!", refused.Reason);
+    }
+
+    [Fact]
+    public async Task OnARefusedConnectionEveryMethodButPingFailsWithAClearErrorUntilTheServerCloses()
+    {
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new UriBuilder(server.HubUrl) { Query = "user_id=nobody&token=x&recorder_dir=multi_subtask" }.Uri)
+            .Build();
+        var refusal = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.On<JsonElement>("Message", envelope => refusal.TrySetResult(envelope));
+        var pong = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.On("Pong", () => pong.TrySetResult());
+        await connection.StartAsync(Ct);
+        Assert.Equal("user is not exist!", (await refusal.Task.WaitAsync(TestEnvironment.Timeout)).GetProperty("message").GetString());
+
+        var start = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync("StartRecorder", Ct));
+        Assert.Contains("this connection is not attached to an interaction.", start.Message, StringComparison.Ordinal);
+        var resume = await Assert.ThrowsAsync<HubException>(() => connection.InvokeAsync("Resume", "x", 0L, Ct));
+        Assert.Contains("this connection is not attached to an interaction.", resume.Message, StringComparison.Ordinal);
+        await connection.InvokeAsync("Ping", Ct);
+        await pong.Task.WaitAsync(TestEnvironment.Timeout);
     }
 }
