@@ -129,6 +129,33 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     }
 
     [Fact]
+    public async Task ARecordingOfSeveralHundredRawsReachesAPlainClientOnceInOrderAcrossPagesAndGroups()
+    {
+        // multi_subtask with each subtask's tool calls (but its submit) 150 times over: several delivery pages (256)
+        // and many write groups (64 steps), replayed at speed 0 to a client without any ordering code.
+        var recording = await XAgentDiskReader.ReadAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"), Ct);
+        var longer = recording with
+        {
+            ToolCalls = [.. recording.ToolCalls.GroupBy(c => c.Current, StringComparer.Ordinal).SelectMany(subtask =>
+                Enumerable.Repeat(subtask.Where(c => c.ToolName != XAgentReplayMapper.SubmitTool), 150).SelectMany(calls => calls)
+                    .Concat(subtask.Where(c => c.ToolName == XAgentReplayMapper.SubmitTool)))],
+        };
+        var name = $"long_{Guid.NewGuid():N}";
+        await new RunningRecordRepository(server.Database.DataSource).ReplaceAsync(
+            name, XAgentRunningRecords.ToRows(longer), [.. longer.Workspace.Select(f => (f.Name, f.Content))], Ct);
+        var expected = XAgentReplayMapper.ToRecording(name, longer).Steps.Count + 2; // + running and finished
+        Assert.True(expected > 500, $"only {expected} raws");
+
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await PlainClient.ConnectAsync(server.HubUrl, user, token, name, Ct);
+        await client.StartRecorderAsync(Ct);
+        await client.Ended.WaitAsync(TestEnvironment.Timeout, Ct);
+
+        Assert.Equal(Enumerable.Range(1, expected).Select(i => (long)i), client.Raws.Select(r => r.Seq));
+        Assert.Equal(RecorderStatus.Finished, client.Raws[^1].Status);
+    }
+
+    [Fact]
     public async Task APastInteractionReplaysItsRaws()
     {
         var (user, token) = await server.NewUserAsync();
