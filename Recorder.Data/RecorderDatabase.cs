@@ -18,6 +18,5 @@ public static class RecorderDatabase
 
         DefaultTypeMap.MatchNamesWithUnderscores = true;
         SqlMapper.AddTypeHandler(new JsonNodeTypeHandler());
-        SqlMapper.AddTypeHandler(new JsonElementTypeHandler());
     }
 }

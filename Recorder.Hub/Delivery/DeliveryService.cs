@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recorder.Client.Contracts;
@@ -99,9 +100,9 @@ public sealed partial class DeliveryService(
         var withoutList = reads.Where(r => r.Feed.FileList is null && byInteraction.Contains(r.Feed.InteractionId))
             .Select(r => r.Feed.InteractionId).ToHashSet(StringComparer.Ordinal);
         var names = await workspace.ListNamesAsync(withoutList, cancellationToken);
-        var pictureNames = rows.ToDictionary(r => r, r => RawDataProcessor.PictureNames(r.Data, r.IncludePictures));
+        var parsed = rows.ToDictionary(r => r, Parse);
         var pictures = await ReadPicturesAsync(
-            [.. pictureNames.SelectMany(p => p.Value.Select(name => (p.Key.InteractionId, name))).Distinct()], cancellationToken);
+            [.. parsed.SelectMany(p => p.Value.PictureNames.Select(name => (p.Key.InteractionId, name))).Distinct()], cancellationToken);
 
         foreach (var read in reads)
         {
@@ -112,7 +113,7 @@ public sealed partial class DeliveryService(
             }
 
             var page = byInteraction[read.Feed.InteractionId]
-                .Select(row => (row, Envelope(row, fileList, pictureNames[row], pictures)))
+                .Select(row => (row, Envelope(row, parsed[row], fileList, pictures)))
                 .ToList();
             subscriptions.Distribute(read, page, _options.PageSize);
             if (page.Count > 0)
@@ -149,16 +150,36 @@ public sealed partial class DeliveryService(
         return found;
     }
 
+    /// <summary>A raw's data and the pictures it shows, or why its data cannot be read (it is then sent with the reason instead).</summary>
+    private ParsedRaw Parse(RawRow row)
+    {
+        try
+        {
+            var data = row.ReadData();
+            return new ParsedRaw(data, RawDataProcessor.PictureNames(data, row.IncludePictures), null);
+        }
+        catch (JsonException exception)
+        {
+            return new ParsedRaw(null, [], exception.Message);
+        }
+    }
+
     /// <summary>A raw's envelope; a raw that cannot be turned into one is delivered with its data replaced by the reason.</summary>
-    private RecorderEnvelope Envelope(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyList<string> pictureNames,
+    private RecorderEnvelope Envelope(RawRow row, ParsedRaw parsed, IReadOnlyList<WorkspaceFileEntry> fileList,
         IReadOnlyDictionary<(string, string), byte[]> pictures)
     {
-        var own = pictureNames
+        if (parsed.Error is { } error)
+        {
+            Log.EnvelopeFailed(logger, null, row.InteractionId, row.Seq);
+            return EnvelopeFactory.Undeliverable(row, fileList, error);
+        }
+
+        var own = parsed.PictureNames
             .Where(name => pictures.ContainsKey((row.InteractionId, name)))
             .ToDictionary(name => name, name => pictures[(row.InteractionId, name)], StringComparer.Ordinal);
         try
         {
-            return EnvelopeFactory.FromRaw(row, fileList, own);
+            return EnvelopeFactory.FromRaw(row, parsed.Data, fileList, own);
         }
         catch (Exception exception)
         {
@@ -166,6 +187,8 @@ public sealed partial class DeliveryService(
             return EnvelopeFactory.Undeliverable(row, fileList, exception.Message);
         }
     }
+
+    private sealed record ParsedRaw(JsonElement? Data, IReadOnlyList<string> PictureNames, string? Error);
 
     private async Task SweepAsync(CancellationToken stoppingToken)
     {
@@ -269,7 +292,7 @@ public sealed partial class DeliveryService(
         public static partial void PassFailed(ILogger logger, Exception exception, TimeSpan backoff);
 
         [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Raw {Seq} of {InteractionId} could not be turned into an envelope; it is delivered with the reason instead of its data")]
-        public static partial void EnvelopeFailed(ILogger logger, Exception exception, string interactionId, long seq);
+        public static partial void EnvelopeFailed(ILogger logger, Exception? exception, string interactionId, long seq);
 
         [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Queued {Count} raws of {InteractionId} up to seq {Seq}")]
         public static partial void Delivered(ILogger logger, string interactionId, int count, long seq);

@@ -10,10 +10,10 @@ namespace Recorder.Hub.Delivery;
 /// <summary>Builds the envelopes the clients receive: connect, refusal, closed, and one per raw (data processed like the original's handle_data).</summary>
 public static class EnvelopeFactory
 {
-    /// <summary>The envelope of one raw, given its interaction's workspace file list and the pictures its data names.</summary>
-    public static RecorderEnvelope FromRaw(RawRow row, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyDictionary<string, byte[]> pictures)
+    /// <summary>The envelope of one raw (its data as <see cref="RawRow.ReadData"/> read it), given its interaction's workspace file list and the pictures its data names.</summary>
+    public static RecorderEnvelope FromRaw(RawRow row, JsonElement? stored, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyDictionary<string, byte[]> pictures)
     {
-        var data = RawDataProcessor.Process(row.Data, row.IncludePictures, pictures);
+        var data = RawDataProcessor.Process(stored, row.IncludePictures, pictures);
         var message = row.Status == RecorderStatus.Failed
             ? data switch
             {

@@ -29,15 +29,16 @@ public sealed class PastInteractionSource(
         {
             foreach (var raw in page)
             {
+                var stored = raw.ReadData();
                 switch (raw.Status)
                 {
                     case RecorderStatus.Running or RecorderStatus.Finished:
                         break;
                     case RecorderStatus.Failed:
-                        failure = raw.Data is { ValueKind: JsonValueKind.String } text ? text.GetString() : raw.Data?.GetRawText();
+                        failure = stored is { ValueKind: JsonValueKind.String } text ? text.GetString() : stored?.GetRawText();
                         break;
                     default:
-                        steps.Add(new ReplayStep(raw.Status, raw.Data is { ValueKind: not JsonValueKind.Null } data ? JsonSerializer.SerializeToNode(data) : null, raw.Current, raw.IncludePictures,
+                        steps.Add(new ReplayStep(raw.Status, stored is { ValueKind: not JsonValueKind.Null } data ? JsonSerializer.SerializeToNode(data) : null, raw.Current, raw.IncludePictures,
                             new DateTimeOffset(DateTime.SpecifyKind(raw.CreateTime, DateTimeKind.Utc))));
                         break;
                 }

@@ -41,7 +41,7 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
 
         var rows = await _raws.ListAfterAsync(id, 0, 100, Ct);
         Assert.Equal([1L, 2, 3, 4, 5], rows.Select(r => r.Seq));
-        Assert.Equal([1, 2, 3, 4, 5], rows.Select(r => r.Data!.Value.GetProperty("n").GetInt32()));
+        Assert.Equal([1, 2, 3, 4, 5], rows.Select(r => r.ReadData()!.Value.GetProperty("n").GetInt32()));
     }
 
     [Fact]

@@ -80,4 +80,33 @@ public sealed class ResyncTests(NoRunHubServer server) : IClassFixture<NoRunHubS
             }
         }
     }
+
+    [Theory]
+    [InlineData(Recorder.Data.Raws.RawRow.MaxDataDepth)] // the deepest sent as it is: a .NET client must still read it
+    [InlineData(Recorder.Data.Raws.RawRow.MaxDataDepth + 1)]
+    [InlineData(100)]
+    [InlineData(2000)]
+    public async Task ARawNestedDeeperThanJsonReadersLikeIsDeliveredAndStallsNoOne(int depth)
+    {
+        var (deepUser, deepToken) = await server.NewUserAsync();
+        await using var deep = await PlainClient.ConnectAsync(server.HubUrl, deepUser, deepToken, "multi_subtask", Ct);
+        var (user, token) = await server.NewUserAsync();
+        await using var other = await PlainClient.ConnectAsync(server.HubUrl, user, token, "multi_subtask", Ct);
+
+        // Both raws committed in one statement, so that one delivery read serves both interactions.
+        await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            await connection.ExecuteAsync("""
+                WITH s AS (UPDATE interactions SET last_seq = 1 WHERE interaction_id IN (@deepId, @otherId) AND last_seq = 0 RETURNING interaction_id)
+                INSERT INTO raw (interaction_id, seq, node_id, status, data)
+                SELECT interaction_id, 1, md5(random()::text), 'inner',
+                       CASE WHEN interaction_id = @deepId THEN (repeat('{"a":', @depth) || '1' || repeat('}', @depth))::jsonb ELSE '{"ok":true}'::jsonb END
+                FROM s
+                """, new { deepId = deep.InteractionId, otherId = other.InteractionId, depth });
+        }
+
+        await Eventually.UntilAsync(() => Task.FromResult(other.LastSeq), seq => seq == 1, TestEnvironment.Timeout, "the other interaction's raw");
+        await Eventually.UntilAsync(() => Task.FromResult(deep.LastSeq), seq => seq == 1, TestEnvironment.Timeout, "the deep raw, or its stand-in");
+        Assert.Equal("inner", deep.Raws[0].Status);
+    }
 }
