@@ -1,6 +1,8 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Recorder.Data.Users;
 
@@ -32,6 +34,13 @@ public sealed partial class RecorderAuthenticationHandler(
         if (parameters.UserId is null && parameters.Token is null)
         {
             // Anonymous (health checks, the demo page): nothing to look up. The hub and the API still refuse it.
+            return AuthenticateResult.NoResult();
+        }
+
+        if (Context.GetEndpoint() is not { } endpoint
+            || (endpoint.Metadata.GetMetadata<HubMetadata>() is null && endpoint.Metadata.GetMetadata<IAuthorizeData>() is null))
+        {
+            // Not the hub and nothing that needs a user (health, static files, a 404): no lookup, whatever the query says.
             return AuthenticateResult.NoResult();
         }
 

@@ -61,4 +61,21 @@ public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : IClassF
         var written = await server.QueryAsync<string>("SELECT status FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
         Assert.Equal(messages.Select(m => m.Status), written);
     }
+
+    [Fact]
+    public async Task RequestsThatNeedNoUserDoNotLookOneUpEvenWithAUserInTheQuery()
+    {
+        // With PostgreSQL cut off, a user lookup would hang until its retries give up: these answer at once.
+        using var http = new HttpClient { BaseAddress = server.BaseUrl, Timeout = TimeSpan.FromSeconds(3) };
+        server.Proxy.Pause();
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz?user_id=someone&token=guess", Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/no-such-page?user_id=someone&token=guess", Ct)).StatusCode);
+        }
+        finally
+        {
+            server.Proxy.Unpause();
+        }
+    }
 }
