@@ -44,6 +44,9 @@ public static class RecorderCli
         return command;
     }
 
+    /// <summary>The shortest token <c>users add</c> accepts: a token is the only secret of a user, and guessable ones are refused.</summary>
+    private const int MinTokenLength = 8;
+
     private static Command UsersCommand()
     {
         var userId = new Argument<string>("user_id") { Description = "The user's id." };
@@ -56,9 +59,9 @@ public static class RecorderCli
         {
             var id = parse.GetValue(userId)!;
             var secret = parse.GetValue(token)!;
-            if (id.Length is 0 or > 256 || secret.Length is 0 or > 1024)
+            if (id.Length is 0 or > 256 || secret.Length is < MinTokenLength or > 1024)
             {
-                Console.Error.WriteLine("user_id must be 1 to 256 characters and the token 1 to 1024 characters.");
+                Console.Error.WriteLine($"user_id must be 1 to 256 characters and the token {MinTokenLength} to 1024 characters; nothing was changed.");
                 return 2;
             }
 

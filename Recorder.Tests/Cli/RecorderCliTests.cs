@@ -21,13 +21,19 @@ public sealed class RecorderCliTests : IAsyncLifetime
     [Fact]
     public async Task UsersAddCreatesAUserAndASecondAddReplacesTheToken()
     {
-        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "first"));
-        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "second"));
+        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "first-token"));
+        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "second-token"));
 
         var user = await new UserRepository(_database.DataSource).FindAsync("cli-user", CancellationToken.None);
         Assert.NotNull(user);
-        Assert.True(TokenHash.Matches("second", user.TokenHash));
-        Assert.False(TokenHash.Matches("first", user.TokenHash));
+        Assert.True(TokenHash.Matches("second-token", user.TokenHash));
+        Assert.False(TokenHash.Matches("first-token", user.TokenHash));
+
+        // A guessable token is refused and changes nothing.
+        Assert.Equal(2, await RunAsync("users", "add", "cli-user", "--token", "x"));
+        Assert.Equal(2, await RunAsync("users", "add", "cli-other", "--token", "1234567"));
+        Assert.True(TokenHash.Matches("second-token", (await new UserRepository(_database.DataSource).FindAsync("cli-user", CancellationToken.None))!.TokenHash));
+        Assert.Null(await new UserRepository(_database.DataSource).FindAsync("cli-other", CancellationToken.None));
     }
 
     [Fact]
