@@ -29,6 +29,7 @@ public static class RecorderApp
         app.UseShutdownDraining();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapRecorderHub();

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Authentication;
 
 namespace Recorder.Hub.Auth;
@@ -8,6 +9,10 @@ public sealed class AuthOptions
 
     /// <summary>Refuse a user who already has a waiting or running interaction (re-attaching to it is allowed).</summary>
     public bool CheckRunning { get; set; } = true;
+
+    /// <summary>Connect requests (SignalR's negotiate and transport requests each count) per user_id per minute.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Recorder:Auth:ConnectsPerUserPerMinute must be between 1 and 1000000.")]
+    public int ConnectsPerUserPerMinute { get; set; } = 120;
 }
 
 public static class AuthExtensions
@@ -18,6 +23,7 @@ public static class AuthExtensions
         builder.Services.AddAuthentication(RecorderAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, RecorderAuthenticationHandler>(RecorderAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
+        builder.AddConnectRateLimiting();
         return builder;
     }
 }

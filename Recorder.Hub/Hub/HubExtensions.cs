@@ -33,7 +33,7 @@ public static class HubExtensions
 
     public static IEndpointRouteBuilder MapRecorderHub(this IEndpointRouteBuilder app)
     {
-        app.MapHub<RecorderHub>(RecorderProtocol.HubPath);
+        app.MapHub<RecorderHub>(RecorderProtocol.HubPath).RequireRateLimiting(Auth.ConnectRateLimiting.Policy);
         return app;
     }
 }

@@ -9,6 +9,10 @@ namespace Recorder.Tests.EndToEnd;
 public sealed class LongPacedHubServer : PacedHubServer
 {
     public override TimeSpan Gap => TimeSpan.FromSeconds(2);
+
+    // Hundreds of reconnects of one user in seconds: far past the default connect limit (120 requests a minute).
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+        [.. base.Settings, new("Recorder:Auth:ConnectsPerUserPerMinute", "100000")];
 }
 
 /// <summary>
