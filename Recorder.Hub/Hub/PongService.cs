@@ -23,9 +23,18 @@ public sealed partial class PongService(
                 continue;
             }
 
+            // Every connection's write starts at once; a connection that does not read holds only its own write (its
+            // outbox closes it as a slow consumer), never the next round of pongs to the others.
+            var sent = hub.Clients.Clients(ids).Pong();
             try
             {
-                await hub.Clients.Clients(ids).Pong().WaitAsync(stoppingToken);
+                await sent.WaitAsync(options.Value.PongInterval, stoppingToken);
+            }
+            catch (TimeoutException)
+            {
+                Log.PongPending(logger, ids.Count);
+                _ = sent.ContinueWith(t => Log.PongFailed(logger, t.Exception!, ids.Count), CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
@@ -38,5 +47,8 @@ public sealed partial class PongService(
     {
         [LoggerMessage(EventId = 4201, Level = LogLevel.Warning, Message = "Pong to {Count} connections failed")]
         public static partial void PongFailed(ILogger logger, Exception exception, int count);
+
+        [LoggerMessage(EventId = 4202, Level = LogLevel.Debug, Message = "Pong to {Count} connections: a connection has not taken its pong within the interval; going on")]
+        public static partial void PongPending(ILogger logger, int count);
     }
 }
