@@ -169,6 +169,35 @@ public sealed class XAgentDiskReaderTests
     }
 
     [Fact]
+    public async Task SymlinkFanOutIsCutOffAtTheEntryLimitInsteadOfWalkingTwoToTheNPaths()
+    {
+        // workspace/d0 holds two links to d1, d1 two links to d2, ...: 2^20 paths from 21 folders.
+        using var temp = ReplayFixtures.CopyToTemp("no_plan");
+        var workspace = Path.Combine(temp.Path, "workspace");
+        Directory.CreateDirectory(workspace);
+        const int Levels = 20;
+        for (var level = Levels; level >= 0; level--)
+        {
+            var folder = Path.Combine(workspace, $"d{level}");
+            Directory.CreateDirectory(folder);
+            if (level == Levels)
+            {
+                await File.WriteAllTextAsync(Path.Combine(folder, "leaf.txt"), "x");
+                continue;
+            }
+
+            Directory.CreateSymbolicLink(Path.Combine(folder, "a"), Path.Combine(workspace, $"d{level + 1}"));
+            Directory.CreateSymbolicLink(Path.Combine(folder, "b"), Path.Combine(workspace, $"d{level + 1}"));
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RecordingFormatException>(() => XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None));
+
+        Assert.Equal($"the recording holds more than {RecordingFolderWalker.MaxEntries} files and folders (counting each path a symbolic link adds); refused", error.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"refusing took {clock.Elapsed}");
+    }
+
+    [Fact]
     public async Task SymlinkInsideTheFolderIsFollowed()
     {
         using var temp = ReplayFixtures.CopyToTemp("no_plan");

@@ -9,6 +9,9 @@ internal static class RecordingFolderWalker
 {
     private const int MaxDepth = 32;
 
+    /// <summary>The most files and folders a recording may hold, counting each time a symbolic link reaches one again.</summary>
+    public const int MaxEntries = 10_000;
+
     public static IReadOnlyList<(string RelativePath, FileInfo File)> ListFiles(string folder)
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
@@ -18,11 +21,11 @@ internal static class RecordingFolderWalker
         }
 
         var files = new List<(string, FileInfo)>();
-        Walk(root, root, "", 0, files);
+        Walk(root, root, "", 0, files, new Counter());
         return files;
     }
 
-    private static void Walk(string root, string directory, string prefix, int depth, List<(string, FileInfo)> files)
+    private static void Walk(string root, string directory, string prefix, int depth, List<(string, FileInfo)> files, Counter visited)
     {
         if (depth > MaxDepth)
         {
@@ -41,11 +44,17 @@ internal static class RecordingFolderWalker
 
         foreach (var entry in entries)
         {
+            if (++visited.Count > MaxEntries)
+            {
+                throw new RecordingFormatException(
+                    $"the recording holds more than {MaxEntries} files and folders (counting each path a symbolic link adds); refused");
+            }
+
             var relative = prefix + entry.Name;
             var path = entry.LinkTarget is null ? entry.FullName : LinkTargetInside(root, entry, relative);
             if (Directory.Exists(path))
             {
-                Walk(root, path, relative + "/", depth + 1, files);
+                Walk(root, path, relative + "/", depth + 1, files, visited);
             }
             else if (File.Exists(path))
             {
@@ -81,5 +90,10 @@ internal static class RecordingFolderWalker
         }
 
         return target;
+    }
+
+    private sealed class Counter
+    {
+        public int Count { get; set; }
     }
 }
