@@ -36,7 +36,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             LIMIT @max
             FOR UPDATE SKIP LOCKED) c
         WHERE i.interaction_id = c.interaction_id
-        RETURNING i.interaction_id, i.user_id, i.recorder_dir, i.recorder_root_dir, i.last_seq
+        RETURNING i.interaction_id, i.user_id, i.recorder_dir, i.last_seq, i.recording_version
         """;
 
     /// <summary>
@@ -58,6 +58,15 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// </summary>
     public Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, TimeSpan lease, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<string>(RenewSql, new { owner, ids = ids.ToArray(), lease }, cancellationToken);
+
+    private const string PinRecordingSql = """
+        UPDATE interactions SET recording_version = @version
+        WHERE interaction_id = @interactionId AND run_owner = @owner AND recording_version IS NULL
+        """;
+
+    /// <summary>Notes which version of its recording a run replays, once, when it starts (a takeover must replay the same one).</summary>
+    public Task PinRecordingAsync(string interactionId, string owner, string version, CancellationToken cancellationToken) =>
+        dataSource.ExecuteCountAsync(PinRecordingSql, new { interactionId, owner, version }, cancellationToken);
 
     private const string ReleaseSql = """
         UPDATE interactions SET run_owner = NULL, run_lease_until = NULL
@@ -292,14 +301,4 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// </summary>
     public Task<IReadOnlyList<string>> CloseAbandonedAsync(string self, TimeSpan grace, TimeSpan instanceTimeout, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<string>(CloseAbandonedSql, new { self, grace, instanceTimeout }, cancellationToken);
-}
-
-/// <summary>A run this instance now holds the lease of.</summary>
-public sealed class RunClaim
-{
-    public required string InteractionId { get; init; }
-    public required string UserId { get; init; }
-    public string? RecorderDir { get; init; }
-    public string? RecorderRootDir { get; init; }
-    public long LastSeq { get; init; }
 }

@@ -14,7 +14,8 @@ public sealed class RunningRecordSource(RunningRecordRepository records, Recordi
         var version = await records.FindVersionAsync(recorderDir, cancellationToken);
         return version is null
             ? null
-            : await cache.GetOrLoadAsync($"rows:{recorderDir}", version.Stamp, version.Bytes, ct => LoadAsync(recorderDir, ct), cancellationToken);
+            : await cache.GetOrLoadAsync($"rows:{recorderDir}", version.Stamp, version.Bytes,
+                async ct => await LoadAsync(recorderDir, ct) with { Version = $"rows:{version.Stamp}" }, cancellationToken);
     }
 
     private async Task<Recording> LoadAsync(string recorderDir, CancellationToken cancellationToken)

@@ -21,6 +21,7 @@ public sealed partial class RunExecutor(
     RecordingResolver recordings,
     RawAppender appender,
     WorkspaceRepository workspace,
+    InteractionRepository interactions,
     InstanceIdentity instance,
     IOptionsMonitor<ReplayOptions> replayOptions,
     ILogger<RunExecutor> logger)
@@ -50,7 +51,18 @@ public sealed partial class RunExecutor(
 
             if (writer.LastSeq == 0)
             {
+                if (recording.Version is { } version)
+                {
+                    await interactions.PinRecordingAsync(claim.InteractionId, instance.Id, version, cancellationToken);
+                }
+
                 writer.Add(RecorderStatus.Running, null, null, false, isHuman: true, RecorderStatus.Running, "running...");
+            }
+            else if (claim.RecordingVersion is { } begun && recording.Version is { } found && begun != found)
+            {
+                // Taken over after the recording was re-imported or its files changed: continuing would splice two.
+                throw new RecordingFormatException(
+                    $"recording '{claim.RecorderDir}' changed after this replay began (re-imported or its files edited); it cannot be continued.");
             }
 
             // seq 1 is the run's own `running` raw; step i of the recording is seq i + 2.
