@@ -4,7 +4,6 @@ using System.Text;
 using Dapper;
 using Recorder.Hub.Delivery;
 using Microsoft.Extensions.DependencyInjection;
-using Recorder.Client;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -19,7 +18,6 @@ public sealed class SlowConsumerHubServer : HubServer
         new("Recorder:Runs:MaxConcurrentRuns", "0"),
         new("Recorder:Delivery:OutboxCapacity", "64"),
         new("Recorder:Delivery:SlowConsumerTimeout", SlowConsumerTimeout.ToString()),
-        new("Recorder:PongInterval", "00:00:00.200"),
     ];
 }
 
@@ -39,44 +37,6 @@ public sealed class SlowConsumerTests(SlowConsumerHubServer server) : IClassFixt
     {
         await using var connection = await server.Database.DataSource.OpenConnectionAsync(Ct);
         Assert.Equal((int)(last - first + 1), await connection.ExecuteAsync(WriteSql, new { id, first, last, size }));
-    }
-
-    [Fact]
-    public async Task PongsKeepComingToOtherConnectionsWhileOneIsStuck()
-    {
-        var (slow, _) = await StuckConnectionAsync();
-        using (slow)
-        {
-            var stuck = Stopwatch.StartNew();
-            var (user, token) = await server.NewUserAsync();
-            await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
-            var before = client.Pongs;
-            await Task.Delay(TimeSpan.FromSeconds(2), Ct); // an observation window: ten pong intervals
-            Assert.True(stuck.Elapsed < SlowConsumerHubServer.SlowConsumerTimeout, "measured after the stuck connection was closed");
-            Assert.True(client.Pongs - before >= 4, $"{client.Pongs - before} pongs in 2 s at a 200 ms interval while one connection was stuck");
-        }
-    }
-
-    /// <summary>A connection that completed SignalR's handshake, then stopped reading, with its outbox full.</summary>
-    private async Task<(ClientWebSocket Socket, string InteractionId)> StuckConnectionAsync()
-    {
-        var (slowUser, slowToken) = await server.NewUserAsync();
-        var slowId = Guid.NewGuid().ToString("N");
-        var slow = new ClientWebSocket();
-        var ws = new UriBuilder(server.HubUrl)
-        {
-            Scheme = "ws",
-            Query = $"user_id={slowUser}&token={slowToken}&recorder_dir=multi_subtask&client_id={slowId}",
-        }.Uri;
-        await slow.ConnectAsync(ws, Ct);
-        await slow.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), WebSocketMessageType.Text, true, Ct);
-        await Eventually.UntilAsync(
-            () => server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE interaction_id = @slowId", new { slowId }),
-            n => n == 1, TestEnvironment.Timeout, "the slow connection's interaction");
-        await WriteAsync(slowId, 1, BigRaws, 32 * 1024);
-        var subscriptions = server.Services.GetRequiredService<Subscriptions>();
-        await Eventually.UntilAsync(() => Task.FromResult(subscriptions.Queued), n => n >= 64, TestEnvironment.Timeout, "the slow connection's outbox to fill");
-        return (slow, slowId);
     }
 
     [Fact]
