@@ -29,7 +29,16 @@ public sealed class PastInteractionSource(
         {
             foreach (var raw in page)
             {
-                var stored = raw.ReadData();
+                JsonElement? stored;
+                try
+                {
+                    stored = raw.ReadData();
+                }
+                catch (JsonException exception)
+                {
+                    throw new RecordingFormatException($"past interaction '{past.InteractionId}', raw {raw.Seq}: {exception.Message}", exception);
+                }
+
                 switch (raw.Status)
                 {
                     case RecorderStatus.Running or RecorderStatus.Finished:

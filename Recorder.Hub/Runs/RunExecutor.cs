@@ -146,7 +146,8 @@ public sealed partial class RunExecutor(
         var reason = exception switch
         {
             RecordingNotFoundException or RecordingFormatException or RecorderDirException => exception.Message,
-            _ => $"the replay failed unexpectedly: {exception.Message}",
+            // An unexpected exception's text can name server paths or internals: the client gets an id to quote, the log the rest.
+            _ => $"the replay failed unexpectedly (error {interactionId}-{writer.LastSeq + 1} in the hub's log).",
         };
         Log.Failed(logger, exception, interactionId, reason);
         try

@@ -182,6 +182,31 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     }
 
     [Fact]
+    public async Task APastInteractionWithARawTooDeepToReadFailsItsReplayNamingTheRaw()
+    {
+        var (user, token) = await server.NewUserAsync();
+        string pastId;
+        await using (var first = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct))
+        {
+            await Replays.RunToEndAsync(first);
+            pastId = first.InteractionId;
+        }
+
+        await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "UPDATE raw SET data = (repeat('{\"a\":', 100) || '1' || repeat('}', 100))::jsonb WHERE interaction_id = @pastId AND seq = 3",
+                new { pastId });
+        }
+
+        await using var again = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, pastId), Ct);
+        var replayed = await Replays.RunToEndAsync(again);
+
+        Assert.Equal([RecorderStatus.Running, RecorderStatus.Failed], replayed.Select(m => m.Status));
+        Assert.StartsWith($"past interaction '{pastId}', raw 3: its data is nested deeper than 60 levels", replayed[^1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnotherUsersPastInteractionIsNotARecording()
     {
         var (owner, ownerToken) = await server.NewUserAsync();
