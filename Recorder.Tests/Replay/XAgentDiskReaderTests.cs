@@ -198,6 +198,32 @@ public sealed class XAgentDiskReaderTests
     }
 
     [Fact]
+    public async Task ANamedPipeInARecordingIsNeverOpened()
+    {
+        using var temp = ReplayFixtures.CopyToTemp("no_plan");
+        Directory.CreateDirectory(Path.Combine(temp.Path, "workspace"));
+        MakeFifo(Path.Combine(temp.Path, "workspace", "pipe.txt"));
+
+        // As a workspace file it is an empty one; reading does not wait for a writer that never comes.
+        var recording = await XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Empty(recording.Workspace.Single(f => f.Name == "pipe.txt").Content);
+
+        // As a record it is refused, naming it.
+        File.Delete(Path.Combine(temp.Path, "LLM_inout_pair", "00001.json"));
+        MakeFifo(Path.Combine(temp.Path, "LLM_inout_pair", "00001.json"));
+        var error = await Assert.ThrowsAsync<RecordingFormatException>(
+            () => XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.StartsWith("LLM_inout_pair/00001.json", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is empty (or not a regular file): not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+        Assert.True(mkfifo.WaitForExit(TimeSpan.FromSeconds(10)) && mkfifo.ExitCode == 0, $"mkfifo {path} failed");
+    }
+
+    [Fact]
     public async Task SymlinkInsideTheFolderIsFollowed()
     {
         using var temp = ReplayFixtures.CopyToTemp("no_plan");

@@ -62,11 +62,11 @@ public static partial class XAgentDiskReader
             }
             else if (relative == "config.yml")
             {
-                config = new XAgentConfig(await ReadFileAsync(file, origin, File.ReadAllTextAsync, ct), origin);
+                config = new XAgentConfig(await ReadFileAsync(file, origin, File.ReadAllTextAsync, "", ct), origin);
             }
             else if (relative.StartsWith("workspace/", StringComparison.Ordinal))
             {
-                workspace.Add(new WorkspaceFile(relative["workspace/".Length..], await ReadFileAsync(file, origin, File.ReadAllBytesAsync, ct)));
+                workspace.Add(new WorkspaceFile(relative["workspace/".Length..], await ReadFileAsync(file, origin, File.ReadAllBytesAsync, [], ct)));
             }
             else if (Match(NumberedFile(), relative, "LLM_inout_pair/") is { } llmNumber)
             {
@@ -125,6 +125,12 @@ public static partial class XAgentDiskReader
 
     private static async Task<JsonNode?> ReadJsonAsync(FileInfo file, XAgentOrigin origin, CancellationToken ct)
     {
+        if (file.Length == 0)
+        {
+            // Never opened: a named pipe (or another special file) reports size 0, and opening it would wait forever.
+            throw XAgentRecordParser.Error(origin, "is empty (or not a regular file): not valid JSON");
+        }
+
         try
         {
             await using var stream = file.OpenRead();
@@ -140,8 +146,14 @@ public static partial class XAgentDiskReader
         }
     }
 
-    private static async Task<T> ReadFileAsync<T>(FileInfo file, XAgentOrigin origin, Func<string, CancellationToken, Task<T>> read, CancellationToken ct)
+    /// <summary>A file's content; one of size 0 is <paramref name="empty"/>, never opened (a named pipe reports size 0 and would block).</summary>
+    private static async Task<T> ReadFileAsync<T>(FileInfo file, XAgentOrigin origin, Func<string, CancellationToken, Task<T>> read, T empty, CancellationToken ct)
     {
+        if (file.Length == 0)
+        {
+            return empty;
+        }
+
         try
         {
             return await read(file.FullName, ct);
