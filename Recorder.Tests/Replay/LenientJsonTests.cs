@@ -45,4 +45,15 @@ public sealed class LenientJsonTests
     {
         Assert.False(LenientJson.TryParse(new string('[', 100_000), out _, out _));
     }
+
+    [Fact]
+    public void AHexadecimalNumberLongerThanTheLimitIsRefusedAtOnceAndOneAtTheLimitIsRead()
+    {
+        Assert.True(LenientJson.TryParse("{ n: 0x" + new string('f', LenientJson.MaxHexDigits) + " }", out var value, out var error), error);
+        Assert.Equal(System.Numerics.BigInteger.Pow(2, 4 * LenientJson.MaxHexDigits) - 1,
+            System.Numerics.BigInteger.Parse(value!["n"]!.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.False(LenientJson.TryParse("{ n: 0x" + new string('f', 1_000_000) + " }", out _, out error));
+        Assert.Contains($"hexadecimal number longer than {LenientJson.MaxHexDigits} digits", error, StringComparison.Ordinal);
+    }
 }

@@ -190,11 +190,9 @@ public sealed class XAgentDiskReaderTests
             Directory.CreateSymbolicLink(Path.Combine(folder, "b"), Path.Combine(workspace, $"d{level + 1}"));
         }
 
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<RecordingFormatException>(() => XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None));
 
         Assert.Equal($"the recording holds more than {RecordingFolderWalker.MaxEntries} files and folders (counting each path a symbolic link adds); refused", error.Message);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"refusing took {clock.Elapsed}");
     }
 
     [Fact]

@@ -16,6 +16,9 @@ public static class LenientJson
 {
     private static readonly JsonDocumentOptions Relaxed = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
 
+    /// <summary>The longest hexadecimal number (JSON5's <c>0x...</c>) accepted: far more than any 128-bit value.</summary>
+    public const int MaxHexDigits = 64;
+
     public static bool TryParse(string text, out JsonNode? value, out string? error)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -283,6 +286,12 @@ public static class LenientJson
                 if (_pos == hexStart)
                 {
                     throw Fail("bad hexadecimal number");
+                }
+
+                if (_pos - hexStart > MaxHexDigits)
+                {
+                    // Converting a long one to decimal takes time quadratic in its length.
+                    throw Fail($"hexadecimal number longer than {MaxHexDigits} digits");
                 }
 
                 var hex = BigInteger.Parse("0" + text[hexStart.._pos], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
