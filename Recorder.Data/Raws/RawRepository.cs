@@ -140,17 +140,17 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
     }
 
     private const string ListAfterManySql = $"""
-        SELECT r.* FROM unnest(@ids::text[], @afters::bigint[]) AS c(interaction_id, after_seq)
+        SELECT r.* FROM unnest(@ids::text[], @afters::bigint[], @limits::integer[]) AS c(interaction_id, after_seq, lim)
         CROSS JOIN LATERAL (
             SELECT {Columns} FROM raw
             WHERE raw.interaction_id = c.interaction_id AND raw.seq > c.after_seq AND NOT raw.is_deleted
             ORDER BY raw.seq
-            LIMIT @limit) r
+            LIMIT LEAST(@limit, NULLIF(c.lim, 0))) r
         """;
 
     /// <summary>
-    /// For each cursor, up to <paramref name="limitEach"/> committed raws after it, in one query: the rows of one
-    /// interaction together and in seq order.
+    /// For each cursor, up to its own limit (at most <paramref name="limitEach"/>) committed raws after it, in one query:
+    /// the rows of one interaction together and in seq order.
     /// </summary>
     public Task<IReadOnlyList<RawRow>> ListAfterAsync(IReadOnlyList<RawCursor> cursors, int limitEach, CancellationToken cancellationToken) =>
         cursors.Count == 0
@@ -159,6 +159,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
             {
                 ids = cursors.Select(c => c.InteractionId).ToArray(),
                 afters = cursors.Select(c => c.AfterSeq).ToArray(),
+                limits = cursors.Select(c => c.Limit).ToArray(),
                 limit = limitEach,
             }, cancellationToken);
 

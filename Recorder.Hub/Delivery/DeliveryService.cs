@@ -93,7 +93,7 @@ public sealed partial class DeliveryService(
 
     private async Task ReadAndDistributeAsync(IReadOnlyList<FeedRead> reads, CancellationToken cancellationToken)
     {
-        var rows = await raws.ListAfterAsync([.. reads.Select(r => new RawCursor(r.Feed.InteractionId, r.AfterSeq))], _options.PageSize, cancellationToken);
+        var rows = await raws.ListAfterAsync([.. reads.Select(r => new RawCursor(r.Feed.InteractionId, r.AfterSeq, r.Limit))], _options.PageSize, cancellationToken);
         var byInteraction = rows.ToLookup(r => r.InteractionId, StringComparer.Ordinal);
 
         // The feed's file list is read once (the workspace is complete before its first raw); pictures per page.
@@ -115,7 +115,7 @@ public sealed partial class DeliveryService(
             var page = byInteraction[read.Feed.InteractionId]
                 .Select(row => (row, Envelope(row, parsed[row], fileList, pictures)))
                 .ToList();
-            subscriptions.Distribute(read, page, _options.PageSize);
+            subscriptions.Distribute(read, page);
             if (page.Count > 0)
             {
                 Log.Delivered(logger, read.Feed.InteractionId, page.Count, page[^1].row.Seq);

@@ -329,18 +329,20 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
 
                 _dirty.Remove(feed);
                 long? after = null;
+                var room = 1;
                 foreach (var subscription in feed.Subscribers)
                 {
                     if (!subscription.Outbox.WantsRoom && (feed.ForceRead || subscription.Cursor < feed.KnownLastSeq))
                     {
                         after = Math.Min(after ?? long.MaxValue, subscription.Cursor);
+                        room = Math.Max(room, _options.OutboxCapacity - subscription.Outbox.Queue.Count);
                     }
                 }
 
                 feed.ForceRead = false;
                 if (after is { } afterSeq)
                 {
-                    reads.Add(new FeedRead(feed, afterSeq));
+                    reads.Add(new FeedRead(feed, afterSeq, Math.Min(room, _options.PageSize)));
                 }
                 else
                 {
@@ -376,7 +378,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
     /// Queues a page of raws of one interaction: each subscriber gets the raws that continue its cursor, in order,
     /// as long as its outbox has room; a full page or a full outbox leaves the feed to a later pass.
     /// </summary>
-    internal void Distribute(FeedRead read, IReadOnlyList<(RawRow Row, RecorderEnvelope Envelope)> page, int pageSize)
+    internal void Distribute(FeedRead read, IReadOnlyList<(RawRow Row, RecorderEnvelope Envelope)> page)
     {
         lock (_gate)
         {
@@ -417,9 +419,9 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                 }
             }
 
-            if (page.Count == pageSize)
+            if (page.Count == read.Limit)
             {
-                feed.ForceRead = true;
+                feed.ForceRead = true; // a full page: there may be more
             }
 
             QueueClosedNotices(feed);

@@ -183,6 +183,11 @@ public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<
 
         Assert.Equal([3L, 4, 5], rows.Where(r => r.InteractionId == first).Select(r => r.Seq));
         Assert.Equal([1L, 2, 3], rows.Where(r => r.InteractionId == second).Select(r => r.Seq));
+
+        // A cursor's own limit, below the read's: as many as its connection has room for.
+        var limited = await _raws.ListAfterAsync([new RawCursor(first, 2, Limit: 1), new RawCursor(second, 0, Limit: 10)], 3, Ct);
+        Assert.Equal([3L], limited.Where(r => r.InteractionId == first).Select(r => r.Seq));
+        Assert.Equal([1L, 2, 3], limited.Where(r => r.InteractionId == second).Select(r => r.Seq));
     }
 
     [Fact]
