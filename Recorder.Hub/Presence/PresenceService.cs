@@ -18,10 +18,10 @@ public sealed partial class PresenceService(
     IOptions<RunOptions> options,
     ILogger<PresenceService> logger) : BackgroundService
 {
-    private readonly RunOptions _options = options.Value;
     /// <summary>How often the connections are reconciled when nothing says they need it (a safety net).</summary>
     private static readonly TimeSpan ReconcileAnyway = TimeSpan.FromMinutes(1);
 
+    private readonly RunOptions _options = options.Value;
     private DateTimeOffset _nextPrune = DateTimeOffset.MinValue;
     private DateTimeOffset _nextReconcile = DateTimeOffset.MinValue;
     private volatile bool _reconcileWanted = true;

@@ -25,10 +25,13 @@ public sealed class DiskRecordingSource(IOptions<RecorderOptions> options, Recor
     }
 
     private async Task<Recording?> LoadAsync(
-        string recorderDir, string folder, IReadOnlyList<(string RelativePath, FileInfo File)> files, CancellationToken cancellationToken) =>
-        await cache.GetOrLoadAsync($"disk:{folder}", Version(files), files.Sum(f => f.File.Length),
-            async ct => XAgentReplayMapper.ToRecording(recorderDir, await XAgentDiskReader.ReadAsync(files, ct)) with { Version = $"disk:{Version(files)}" },
+        string recorderDir, string folder, IReadOnlyList<(string RelativePath, FileInfo File)> files, CancellationToken cancellationToken)
+    {
+        var version = Version(files);
+        return await cache.GetOrLoadAsync($"disk:{folder}", version, files.Sum(f => f.File.Length),
+            async ct => XAgentReplayMapper.ToRecording(recorderDir, await XAgentDiskReader.ReadAsync(files, ct)) with { Version = $"disk:{version}" },
             cancellationToken);
+    }
 
     /// <summary>What the listing says about the files: each one's path, size and last write time.</summary>
     private static string Version(IReadOnlyList<(string RelativePath, FileInfo File)> files)

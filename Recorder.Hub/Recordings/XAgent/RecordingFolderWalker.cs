@@ -21,11 +21,12 @@ internal static class RecordingFolderWalker
         }
 
         var files = new List<(string, FileInfo)>();
-        Walk(root, root, "", 0, files, new Counter());
+        var visited = 0;
+        Walk(root, root, "", 0, files, ref visited);
         return files;
     }
 
-    private static void Walk(string root, string directory, string prefix, int depth, List<(string, FileInfo)> files, Counter visited)
+    private static void Walk(string root, string directory, string prefix, int depth, List<(string, FileInfo)> files, ref int visited)
     {
         if (depth > MaxDepth)
         {
@@ -44,7 +45,7 @@ internal static class RecordingFolderWalker
 
         foreach (var entry in entries)
         {
-            if (++visited.Count > MaxEntries)
+            if (++visited > MaxEntries)
             {
                 throw new RecordingFormatException(
                     $"the recording holds more than {MaxEntries} files and folders (counting each path a symbolic link adds); refused");
@@ -54,7 +55,7 @@ internal static class RecordingFolderWalker
             var path = entry.LinkTarget is null ? entry.FullName : LinkTargetInside(root, entry, relative);
             if (Directory.Exists(path))
             {
-                Walk(root, path, relative + "/", depth + 1, files, visited);
+                Walk(root, path, relative + "/", depth + 1, files, ref visited);
             }
             else if (File.Exists(path))
             {
@@ -90,10 +91,5 @@ internal static class RecordingFolderWalker
         }
 
         return target;
-    }
-
-    private sealed class Counter
-    {
-        public int Count { get; set; }
     }
 }
