@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
-using Dapper;
-using Recorder.Hub.Delivery;
-using Microsoft.Extensions.DependencyInjection;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -23,45 +20,13 @@ public sealed class SlowConsumerHubServer : HubServer
 
 public sealed class SlowConsumerTests(SlowConsumerHubServer server) : IClassFixture<SlowConsumerHubServer>
 {
-    private const int BigRaws = 1500; // 32 KiB each: far more than the socket buffers between the hub and the client
     private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout * 2).Token;
-
-    private const string WriteSql = """
-        WITH s AS (UPDATE interactions SET last_seq = @last WHERE interaction_id = @id AND last_seq = @first - 1 RETURNING interaction_id)
-        INSERT INTO raw (interaction_id, seq, node_id, status, data)
-        SELECT interaction_id, g, md5(random()::text), 'inner', jsonb_build_object('blob', repeat('x', @size))
-        FROM s, generate_series(@first::bigint, @last::bigint) g
-        """;
-
-    private async Task WriteAsync(string id, long first, long last, int size)
-    {
-        await using var connection = await server.Database.DataSource.OpenConnectionAsync(Ct);
-        Assert.Equal((int)(last - first + 1), await connection.ExecuteAsync(WriteSql, new { id, first, last, size }));
-    }
 
     [Fact]
     public async Task AConnectionThatStopsReadingDelaysNoOtherAndIsClosedAfterTheTimeout()
     {
-        // The slow one: a WebSocket that completes SignalR's handshake, then never reads again.
-        var (slowUser, slowToken) = await server.NewUserAsync();
-        var slowId = Guid.NewGuid().ToString("N");
-        using var slow = new ClientWebSocket();
-        var ws = new UriBuilder(server.HubUrl)
-        {
-            Scheme = "ws",
-            Query = $"user_id={slowUser}&token={slowToken}&recorder_dir=multi_subtask&client_id={slowId}",
-        }.Uri;
-        await slow.ConnectAsync(ws, Ct);
-        await slow.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), WebSocketMessageType.Text, true, Ct);
-        await Eventually.UntilAsync(
-            () => server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE interaction_id = @slowId", new { slowId }),
-            n => n == 1, TestEnvironment.Timeout, "the slow connection's interaction");
-        await WriteAsync(slowId, 1, BigRaws, 32 * 1024);
-
-        var subscriptions = server.Services.GetRequiredService<Subscriptions>();
-        // Stuck: its writes stopped and envelopes wait. With its socket buffers full the outbox holds more than half of
-        // its 64 (it is refilled whenever it drains to half, so "full" is not a state it has to stay in).
-        await Eventually.UntilAsync(() => Task.FromResult(subscriptions.Queued), n => n > 32, TestEnvironment.Timeout, "the slow connection's outbox to fill");
+        var (socket, slowId) = await StuckConnection.OpenAsync(server, Ct);
+        using var slow = socket;
         var stuckSince = Stopwatch.StartNew();
 
         // Meanwhile another interaction is delivered as if the slow one did not exist.
@@ -71,7 +36,7 @@ public sealed class SlowConsumerTests(SlowConsumerHubServer server) : IClassFixt
         for (var seq = 1; seq <= 10; seq++)
         {
             var clock = Stopwatch.StartNew();
-            await WriteAsync(client.InteractionId, seq, seq, 16);
+            await StuckConnection.WriteAsync(server, client.InteractionId, seq, seq, 16, Ct);
             await Eventually.UntilAsync(() => Task.FromResult(client.LastSeq), last => last == seq, TestEnvironment.Timeout, $"seq {seq}");
             worst = clock.Elapsed > worst ? clock.Elapsed : worst;
         }
@@ -87,7 +52,7 @@ public sealed class SlowConsumerTests(SlowConsumerHubServer server) : IClassFixt
             n => n == 0, TestEnvironment.Timeout, "the slow connection to be closed");
         Assert.True(stuckSince.Elapsed >= SlowConsumerHubServer.SlowConsumerTimeout - TimeSpan.FromSeconds(1), $"closed after {stuckSince.Elapsed}");
         var received = await ReadUntilClosedAsync(slow);
-        Assert.InRange(received, 1, BigRaws - 1);
+        Assert.InRange(received, 1, StuckConnection.Raws - 1);
     }
 
     /// <summary>Reads the socket until the server has ended it; returns the number of raw messages it carried.</summary>

@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using System.Net.WebSockets;
-using System.Text;
-using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client;
-using Recorder.Hub.Delivery;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -29,33 +24,8 @@ public sealed class StuckPongTests(FastPongHubServer server) : IClassFixture<Fas
     [Fact]
     public async Task PongsKeepComingToOtherConnectionsWhileOneIsStuck()
     {
-        // The stuck one: a WebSocket that completes SignalR's handshake, then never reads, with far more queued for it
-        // than the socket buffers hold.
-        var (slowUser, slowToken) = await server.NewUserAsync();
-        var slowId = Guid.NewGuid().ToString("N");
-        using var slow = new ClientWebSocket();
-        await slow.ConnectAsync(new UriBuilder(server.HubUrl)
-        {
-            Scheme = "ws",
-            Query = $"user_id={slowUser}&token={slowToken}&recorder_dir=multi_subtask&client_id={slowId}",
-        }.Uri, Ct);
-        await slow.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), WebSocketMessageType.Text, true, Ct);
-        await Eventually.UntilAsync(
-            () => server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE interaction_id = @slowId", new { slowId }),
-            n => n == 1, TestEnvironment.Timeout, "the stuck connection's interaction");
-        await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
-        {
-            await connection.ExecuteAsync("""
-                WITH s AS (UPDATE interactions SET last_seq = 1500 WHERE interaction_id = @slowId AND last_seq = 0 RETURNING interaction_id)
-                INSERT INTO raw (interaction_id, seq, node_id, status, data)
-                SELECT interaction_id, g, md5(g::text), 'inner', jsonb_build_object('blob', repeat('x', 32768)) FROM s, generate_series(1, 1500) g
-                """, new { slowId });
-        }
-
-        var subscriptions = server.Services.GetRequiredService<Subscriptions>();
-        // Stuck: its writes stopped and envelopes wait. With its socket buffers full the outbox holds more than half of
-        // its 64 (it is refilled whenever it drains to half, so "full" is not a state it has to stay in).
-        await Eventually.UntilAsync(() => Task.FromResult(subscriptions.Queued), n => n > 32, TestEnvironment.Timeout, "the stuck connection's outbox to fill");
+        var (socket, _) = await StuckConnection.OpenAsync(server, Ct);
+        using var slow = socket;
         var stuck = Stopwatch.StartNew();
 
         var (user, token) = await server.NewUserAsync();
