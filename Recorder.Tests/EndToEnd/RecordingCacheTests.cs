@@ -1,7 +1,5 @@
 using Recorder.Client;
 using Recorder.Client.Contracts;
-using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -39,23 +37,17 @@ public sealed class RecordingCacheTests(HubServer server) : IClassFixture<HubSer
     public async Task AReimportedRecordingIsReadAfresh()
     {
         var name = $"cached_rows_{Guid.NewGuid():N}";
-        var records = new RunningRecordRepository(server.Database.DataSource);
-        await ImportAsync(records, name, "multi_subtask");
+        await server.ImportAsync(name, "multi_subtask", Ct);
         var first = await ReplayAsync(name);
         Assert.Equal(await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask")), first.Select(m => m.Status));
 
-        await ImportAsync(records, name, "no_plan");
+        await server.ImportAsync(name, "no_plan", Ct);
         var second = await ReplayAsync(name);
         var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "no_plan"));
         Assert.NotEqual(first.Select(m => m.Status), expected);
         Assert.Equal(expected, second.Select(m => m.Status));
     }
 
-    private async Task ImportAsync(RunningRecordRepository records, string name, string fixture)
-    {
-        var recording = await XAgentDiskReader.ReadAsync(Path.Combine(server.RecordingsRoot, fixture), Ct);
-        await records.ReplaceAsync(name, XAgentRunningRecords.ToRows(recording), [.. recording.Workspace.Select(f => (f.Name, f.Content))], Ct);
-    }
 
     private async Task<List<RecorderEnvelope>> ReplayAsync(string recording)
     {

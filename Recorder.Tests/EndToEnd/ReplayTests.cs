@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Recorder.Client;
 using Recorder.Client.Contracts;
-using Recorder.Data.Recordings;
 using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
 
@@ -118,10 +117,7 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     public async Task ImportedRecordingReplaysLikeItsFolder()
     {
         var folder = Path.Combine(server.RecordingsRoot, "multi_subtask");
-        var recording = await XAgentDiskReader.ReadAsync(folder, Ct);
-        var records = new RunningRecordRepository(server.Database.DataSource);
-        await records.ReplaceAsync("imported_multi", XAgentRunningRecords.ToRows(recording),
-            recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), Ct);
+        await server.ImportAsync("imported_multi", "multi_subtask", Ct);
 
         var (user, token) = await server.NewUserAsync();
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "imported_multi"), Ct);
@@ -144,8 +140,7 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
                     .Concat(subtask.Where(c => c.ToolName == XAgentReplayMapper.SubmitTool)))],
         };
         var name = $"long_{Guid.NewGuid():N}";
-        await new RunningRecordRepository(server.Database.DataSource).ReplaceAsync(
-            name, XAgentRunningRecords.ToRows(longer), [.. longer.Workspace.Select(f => (f.Name, f.Content))], Ct);
+        await server.ImportAsync(name, longer, Ct);
         var expected = XAgentReplayMapper.ToRecording(name, longer).Steps.Count + 2; // + running and finished
         Assert.True(expected > 500, $"only {expected} raws");
 

@@ -2,7 +2,6 @@ using Dapper;
 using Recorder.Client;
 using Recorder.Client.Contracts;
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -17,7 +16,7 @@ public sealed class TakeoverTests(NoRunHubServer server) : IClassFixture<NoRunHu
     {
         var name = $"reimported_{Guid.NewGuid():N}";
         var records = new RunningRecordRepository(server.Database.DataSource);
-        await ImportAsync(records, name, "multi_subtask");
+        await server.ImportAsync(name, "multi_subtask", Ct);
         var begun = await records.FindVersionAsync(name, Ct);
 
         // A run that began on an instance now gone: its first raw written, the version it replays pinned, no lease.
@@ -34,7 +33,7 @@ public sealed class TakeoverTests(NoRunHubServer server) : IClassFixture<NoRunHu
         }
 
         // The recording is imported again (another one under the same name), then an instance takes the run over.
-        await ImportAsync(records, name, "no_plan");
+        await server.ImportAsync(name, "no_plan", Ct);
         await using var runner = await server.StartAsync([new("Recorder:Runs:MaxConcurrentRuns", "4")], Ct);
 
         var messages = await Replays.ReadAllAsync(client, Ct);
@@ -43,9 +42,4 @@ public sealed class TakeoverTests(NoRunHubServer server) : IClassFixture<NoRunHu
         Assert.Equal($"recording '{name}' changed after this replay began (re-imported or its files edited); it cannot be continued.", messages[^1].Message);
     }
 
-    private async Task ImportAsync(RunningRecordRepository records, string name, string fixture)
-    {
-        var recording = await XAgentDiskReader.ReadAsync(Path.Combine(server.RecordingsRoot, fixture), Ct);
-        await records.ReplaceAsync(name, XAgentRunningRecords.ToRows(recording), [.. recording.Workspace.Select(f => (f.Name, f.Content))], Ct);
-    }
 }

@@ -2,8 +2,10 @@ using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Recorder.Client;
 using Recorder.Client.Contracts;
+using Recorder.Data.Recordings;
 using Recorder.Data.Users;
 using Recorder.Hub;
+using Recorder.Hub.Recordings.XAgent;
 
 namespace Recorder.Tests.Infrastructure;
 
@@ -77,6 +79,15 @@ public class HubServer : IAsyncLifetime
         var users = new UserRepository(Database.DataSource);
         await users.UpsertAsync(userId, token, "", userId, available, isBeta: true, CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
     }
+
+    /// <summary>Imports <paramref name="recording"/> into <c>running_record</c> under <paramref name="name"/> (replacing an earlier import), with its workspace.</summary>
+    public Task ImportAsync(string name, XAgentRecording recording, CancellationToken cancellationToken) =>
+        new RunningRecordRepository(Database.DataSource).ReplaceAsync(
+            name, XAgentRunningRecords.ToRows(recording), [.. recording.Workspace.Select(f => (f.Name, f.Content))], cancellationToken);
+
+    /// <summary>Imports the fixture folder <paramref name="fixture"/> under <paramref name="name"/>.</summary>
+    public async Task ImportAsync(string name, string fixture, CancellationToken cancellationToken) =>
+        await ImportAsync(name, await XAgentDiskReader.ReadAsync(Path.Combine(RecordingsRoot, fixture), cancellationToken), cancellationToken);
 
     /// <summary>A new user with a random id, for tests that must not share one (check_running).</summary>
     public async Task<(string UserId, string Token)> NewUserAsync()
