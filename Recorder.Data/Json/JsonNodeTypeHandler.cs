@@ -6,12 +6,12 @@ using NpgsqlTypes;
 
 namespace Recorder.Data.Json;
 
-/// <summary>Maps jsonb columns to <see cref="JsonNode"/> and back.</summary>
+/// <summary>Maps jsonb columns to <see cref="JsonNode"/> and back, within <see cref="JsonLimits.MaxDepth"/> both ways.</summary>
 internal sealed class JsonNodeTypeHandler : SqlMapper.TypeHandler<JsonNode?>
 {
     public override void SetValue(IDbDataParameter parameter, JsonNode? value)
     {
-        parameter.Value = value is null ? DBNull.Value : value.ToJsonString();
+        parameter.Value = value is null ? DBNull.Value : value.ToJsonString(JsonLimits.Serializer);
         if (parameter is NpgsqlParameter npgsql)
         {
             npgsql.NpgsqlDbType = NpgsqlDbType.Jsonb;
@@ -21,7 +21,7 @@ internal sealed class JsonNodeTypeHandler : SqlMapper.TypeHandler<JsonNode?>
     public override JsonNode? Parse(object value) => value switch
     {
         null or DBNull => null,
-        string text => JsonNode.Parse(text),
+        string text => JsonLimits.ParseNode(text),
         _ => throw new DataException($"Cannot read a jsonb value of type {value.GetType()}."),
     };
 }

@@ -73,7 +73,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
             rSeqs = raws.Select(r => r.Seq).ToArray(),
             rNodeIds = raws.Select(r => r.NodeId).ToArray(),
             rCurrents = raws.Select(r => r.Current).ToArray(),
-            rData = raws.Select(r => r.Data?.ToJsonString()).ToArray(),
+            rData = raws.Select(r => r.DataJson).ToArray(),
             rStatuses = raws.Select(r => r.Status).ToArray(),
             rHumans = raws.Select(r => r.IsHuman).ToArray(),
             rPictures = raws.Select(r => r.IncludePictures).ToArray(),

@@ -1,17 +1,15 @@
 using System.Text.Json;
+using Recorder.Data.Json;
 
 namespace Recorder.Data.Raws;
 
 public sealed class RawRow
 {
     /// <summary>
-    /// The deepest data a raw may have to be sent as it is: the invocation, its arguments and the envelope put the data
-    /// three levels down, and a .NET SignalR client reads no deeper than System.Text.Json's default of 64 levels.
-    /// A deeper raw is sent with its data replaced by the reason; reading it never fails the read of other raws.
+    /// The deepest data a raw may have to be sent as it is (<see cref="JsonLimits.MaxDepth"/>). A deeper raw is sent
+    /// with its data replaced by the reason; reading it never fails the read of other raws.
     /// </summary>
-    public const int MaxDataDepth = 60;
-
-    private static readonly JsonSerializerOptions DataOptions = new() { MaxDepth = MaxDataDepth };
+    public const int MaxDataDepth = JsonLimits.MaxDepth;
 
     public required string InteractionId { get; init; }
     public long Seq { get; init; }
@@ -41,11 +39,11 @@ public sealed class RawRow
 
         try
         {
-            return JsonSerializer.Deserialize<JsonElement>(DataJson, DataOptions);
+            return JsonSerializer.Deserialize<JsonElement>(DataJson, JsonLimits.Serializer);
         }
         catch (JsonException exception)
         {
-            throw new JsonException($"its data is nested deeper than {MaxDataDepth} levels or is not valid JSON ({exception.Message})", exception);
+            throw new JsonException($"its data is {JsonLimits.Describe(exception)}", exception);
         }
     }
 }

@@ -1,6 +1,8 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
+using Recorder.Data.Json;
 using Recorder.Data.Resilience;
 
 namespace Recorder.Data.Recordings;
@@ -8,17 +10,32 @@ namespace Recorder.Data.Recordings;
 public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
 {
     private const string ListSql = """
-        SELECT id, record_id, current, node_id, node_type, data, create_time FROM running_record
+        SELECT id, record_id, current, node_id, node_type, data AS data_json, create_time FROM running_record
         WHERE record_id = @recordId AND NOT is_deleted
         ORDER BY id
         """;
 
-    /// <summary>The rows of one recording in the order they were recorded; empty when there is none.</summary>
+    /// <summary>
+    /// The rows of one recording in the order they were recorded; empty when there is none. A row whose data nests
+    /// deeper than <see cref="JsonLimits.MaxDepth"/> throws <see cref="JsonException"/> naming the row.
+    /// </summary>
     public async Task<IReadOnlyList<RunningRecordRow>> ListAsync(string recordId, CancellationToken cancellationToken)
     {
         var rows = await dataSource.QueryListAsync<Row>(ListSql, new { recordId }, cancellationToken);
-        return [.. rows.Select(r => new RunningRecordRow(r.Id, r.RecordId, r.Current, r.NodeId, r.NodeType, r.Data,
+        return [.. rows.Select(r => new RunningRecordRow(r.Id, r.RecordId, r.Current, r.NodeId, r.NodeType, ParseData(r),
             new DateTimeOffset(DateTime.SpecifyKind(r.CreateTime, DateTimeKind.Utc))))];
+    }
+
+    private static JsonNode? ParseData(Row row)
+    {
+        try
+        {
+            return row.DataJson is null ? null : JsonLimits.ParseNode(row.DataJson);
+        }
+        catch (JsonException exception)
+        {
+            throw new JsonException($"running_record row {row.Id}: its data is {exception.Message}", exception);
+        }
     }
 
     // An import replaces rows and files in one transaction, so the rows' xmin changes with every import (and with
@@ -59,7 +76,7 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
         var currents = rows.Select(r => r.Current).ToArray();
         var nodeIds = rows.Select(r => r.NodeId).ToArray();
         var nodeTypes = rows.Select(r => r.NodeType).ToArray();
-        var datas = rows.Select(r => r.Data?.ToJsonString()).ToArray();
+        var datas = rows.Select(r => r.Data?.ToJsonString(JsonLimits.Serializer)).ToArray();
         var times = rows.Select(r => r.CreateTime.UtcDateTime).ToArray();
         return DbRetry.RunAsync(async ct =>
         {
@@ -105,7 +122,7 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
         public string? Current { get; init; }
         public string? NodeId { get; init; }
         public required string NodeType { get; init; }
-        public JsonNode? Data { get; init; }
+        public string? DataJson { get; init; }
         public DateTime CreateTime { get; init; }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Recorder.Data.Recordings;
 using Recorder.Hub.Recordings.XAgent;
 
@@ -20,7 +21,16 @@ public sealed class RunningRecordSource(RunningRecordRepository records, Recordi
 
     private async Task<Recording> LoadAsync(string recorderDir, CancellationToken cancellationToken)
     {
-        var rows = await records.ListAsync(recorderDir, cancellationToken);
+        IReadOnlyList<RunningRecordRow> rows;
+        try
+        {
+            rows = await records.ListAsync(recorderDir, cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            throw new RecordingFormatException(exception.Message, exception);
+        }
+
         if (rows.Count == 0)
         {
             throw new RecordingNotFoundException($"recording '{recorderDir}' was removed while it was being read; try again.");

@@ -114,6 +114,59 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     }
 
     [Fact]
+    public async Task AFileNestedDeeperThanTheLimitFailsItsRunNamingTheFileAndTheLimit()
+    {
+        var name = $"deep_{Guid.NewGuid():N}";
+        var folder = Path.Combine(server.RecordingsRoot, name);
+        CopyFolder(Path.Combine(server.RecordingsRoot, "multi_subtask"), folder);
+        var tool = Path.Combine(folder, "1.2", "tool_00000.json");
+        var record = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(tool, Ct))!;
+        record["tool_output"] = System.Text.Json.Nodes.JsonNode.Parse(string.Concat(Enumerable.Repeat("{\"a\":", 100)) + "1" + new string('}', 100),
+            documentOptions: new JsonDocumentOptions { MaxDepth = 200 });
+        await File.WriteAllTextAsync(tool, record.ToJsonString(new JsonSerializerOptions { MaxDepth = 200 }), Ct);
+
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, name), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        Assert.Equal([RecorderStatus.Running, RecorderStatus.Failed], messages.Select(m => m.Status));
+        Assert.StartsWith("1.2/tool_00000.json: nested deeper than 60 levels", messages[^1].Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.RecordingsRoot, messages[^1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARunningRecordRowNestedDeeperThanTheLimitFailsItsRunNamingTheRowAndTheLimit()
+    {
+        var name = $"deep_rows_{Guid.NewGuid():N}";
+        await server.ImportAsync(name, "multi_subtask", Ct);
+        var row = await server.QueryScalarAsync<long>(
+            "SELECT min(id) FROM running_record WHERE record_id = @name AND node_type = 'tool_call'", new { name });
+        await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection,
+                "UPDATE running_record SET data = jsonb_set(data, '{tool_output}', (repeat('[', 100) || '1' || repeat(']', 100))::jsonb) WHERE id = @row",
+                new { row });
+        }
+
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, name), Ct);
+        var messages = await Replays.RunToEndAsync(client);
+
+        Assert.Equal([RecorderStatus.Running, RecorderStatus.Failed], messages.Select(m => m.Status));
+        Assert.StartsWith($"running_record row {row}: its data is nested deeper than 60 levels", messages[^1].Message, StringComparison.Ordinal);
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    [Fact]
     public async Task ImportedRecordingReplaysLikeItsFolder()
     {
         var folder = Path.Combine(server.RecordingsRoot, "multi_subtask");

@@ -3,6 +3,7 @@ using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Recorder.Data.Json;
 
 namespace Recorder.Hub.Recordings.XAgent;
 
@@ -14,7 +15,7 @@ namespace Recorder.Hub.Recordings.XAgent;
 /// </summary>
 public static class LenientJson
 {
-    private static readonly JsonDocumentOptions Relaxed = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+    private static readonly JsonDocumentOptions Relaxed = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = JsonLimits.MaxDepth };
 
     /// <summary>The longest hexadecimal number (JSON5's <c>0x...</c>) accepted: far more than any 128-bit value.</summary>
     public const int MaxHexDigits = 64;
@@ -57,7 +58,7 @@ public static class LenientJson
 
     private sealed class Json5Reader(string text)
     {
-        private const int MaxDepth = 256;
+        private const int MaxDepth = JsonLimits.MaxDepth;
         private int _pos;
         private int _depth;
 
@@ -110,7 +111,7 @@ public static class LenientJson
         {
             if (++_depth > MaxDepth)
             {
-                throw Fail("nested too deeply");
+                throw Fail($"nested deeper than {MaxDepth} levels");
             }
 
             var node = read();

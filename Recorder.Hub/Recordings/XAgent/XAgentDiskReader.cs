@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Recorder.Data.Json;
 
 namespace Recorder.Hub.Recordings.XAgent;
 
@@ -134,11 +135,11 @@ public static partial class XAgentDiskReader
         try
         {
             await using var stream = file.OpenRead();
-            return await JsonNode.ParseAsync(stream, cancellationToken: ct);
+            return await JsonNode.ParseAsync(stream, documentOptions: JsonLimits.Document, cancellationToken: ct);
         }
         catch (JsonException e)
         {
-            throw XAgentRecordParser.Error(origin, $"not valid JSON ({e.Message})", e);
+            throw XAgentRecordParser.Error(origin, JsonLimits.Describe(e), e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

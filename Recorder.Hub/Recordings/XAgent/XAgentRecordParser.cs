@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Recorder.Data.Json;
 
 namespace Recorder.Hub.Recordings.XAgent;
 
@@ -68,7 +69,7 @@ internal static class XAgentRecordParser
         {
             try
             {
-                return JsonNode.Parse(text);
+                return JsonNode.Parse(text, documentOptions: JsonLimits.Document);
             }
             catch (JsonException)
             {

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Recorder.Data.Json;
 using Recorder.Client.Contracts;
 using Recorder.Hub.Replay;
 
@@ -35,11 +36,10 @@ public static class XAgentReplayMapper
             ? XAgentPlan.FromSubtasks(found.Subtasks, XAgentPlan.RootTaskId, found.Origin)
             : executed.Select(id => XAgentPlan.Fallback(id, SubmitResult(callsOf[id])?["milestones"])).ToList();
 
-        var steps = new List<ReplayStep>
-        {
-            new(RecorderStatus.Start, XAgentStepData.Start(recording.Query, plan), XAgentPlan.RootTaskId, false,
-                initial?.Origin.Time ?? recording.Query.Origin.Time),
-        };
+        var steps = new List<ReplayStep>();
+        var planOrigin = initial?.Origin ?? recording.Query.Origin;
+        Add(steps, new(RecorderStatus.Start, XAgentStepData.Start(recording.Query, plan), XAgentPlan.RootTaskId, false,
+            planOrigin.Time), planOrigin);
 
         for (var i = 0; i < executed.Count; i++)
         {
@@ -48,7 +48,7 @@ public static class XAgentReplayMapper
             foreach (var call in calls)
             {
                 var status = call.ToolName == SubmitTool ? RecorderStatus.SubtaskSubmit : RecorderStatus.Inner;
-                steps.Add(new(status, XAgentStepData.Inner(call), id, call.ToolName == NotebookTool, call.Origin.Time));
+                Add(steps, new(status, XAgentStepData.Inner(call), id, call.ToolName == NotebookTool, call.Origin.Time), call.Origin);
             }
 
             var submit = SubmitResult(calls);
@@ -57,10 +57,13 @@ public static class XAgentReplayMapper
             var posterior = posteriors.GetValueOrDefault(id);
             var node = Find(plan, id) ?? XAgentPlan.Fallback(id, submit?["milestones"]);
             var refinedSummary = refinedPlan is null ? null : Find(refinedPlan, id)?.Item["action_list_summary"];
-            var refinedAt = posterior?.Origin.Time ?? calls[^1].Origin.Time;
-            steps.Add(new(RecorderStatus.Refinement, XAgentStepData.Refinement(id, node, posterior?.Arguments, refinedSummary, submit), id, false, refinedAt));
+            var refinedFrom = posterior?.Origin ?? calls[^1].Origin;
+            var refinedAt = refinedFrom.Time;
+            Add(steps, new(RecorderStatus.Refinement, XAgentStepData.Refinement(id, node, posterior?.Arguments, refinedSummary, submit), id, false, refinedAt),
+                refinedFrom);
 
             plan = refinedPlan ?? plan;
+            planOrigin = refines.Count > 0 ? refines[^1].Origin : planOrigin;
             if (i + 1 < executed.Count)
             {
                 var next = executed[i + 1];
@@ -70,11 +73,28 @@ public static class XAgentReplayMapper
                     remaining = executed.Skip(i + 1).Select(x => XAgentPlan.Fallback(x, SubmitResult(callsOf[x])?["milestones"])).ToList();
                 }
 
-                steps.Add(new(RecorderStatus.Subtask, XAgentStepData.Subtask(remaining), next, false, refines.LastOrDefault()?.Origin.Time ?? refinedAt));
+                Add(steps, new(RecorderStatus.Subtask, XAgentStepData.Subtask(remaining), next, false, refines.LastOrDefault()?.Origin.Time ?? refinedAt),
+                    planOrigin);
             }
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// Adds the step, or fails the recording naming the record it came from when its data nests deeper than a raw's
+    /// data may (<see cref="JsonLimits.MaxDepth"/>): such a raw could be neither stored as it is nor read by a client.
+    /// </summary>
+    private static void Add(List<ReplayStep> steps, ReplayStep step, XAgentOrigin origin)
+    {
+        var depth = JsonLimits.DepthOf(step.Data);
+        if (depth > JsonLimits.MaxDepth)
+        {
+            throw XAgentRecordParser.Error(origin,
+                $"its '{step.Status}' raw would nest {depth} levels deep, deeper than the limit of {JsonLimits.MaxDepth} levels for a raw's data");
+        }
+
+        steps.Add(step);
     }
 
     private static XAgentPlanNode? Find(IEnumerable<XAgentPlanNode> plan, string id) =>
