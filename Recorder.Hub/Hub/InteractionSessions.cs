@@ -70,7 +70,7 @@ public sealed partial class InteractionSessions(
             Description = "XAgent Recorder",
             Agent = "XAgent",
             Mode = "auto",
-            RecorderRootDir = Path.Combine(Path.GetFullPath(root), parameters.RecorderDir!),
+            RecorderRootDir = parameters.RecorderDir, // relative to the recordings root: no server path reaches a client
             RecorderDir = parameters.RecorderDir,
             Status = RecorderStatus.Waiting,
             Message = "waiting...",

@@ -23,6 +23,7 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
         Assert.Equal("waiting", interaction.GetProperty("status").GetString());
         Assert.Equal("recorder", interaction.GetProperty("call_method").GetString());
         Assert.Equal("XAgent Recorder", interaction.GetProperty("description").GetString());
+        Assert.Equal("multi_subtask", interaction.GetProperty("recorder_root_dir").GetString()); // relative: no server path
 
         var messages = await Replays.RunToEndAsync(client);
 

@@ -234,15 +234,6 @@ public sealed class XAgentDiskReaderTests
     }
 
     [Fact]
-    public async Task MissingFolderIsReported()
-    {
-        var error = await Assert.ThrowsAsync<RecordingFormatException>(
-            () => XAgentDiskReader.ReadAsync(Path.Combine(Path.GetTempPath(), "no-such-recording-" + Guid.NewGuid().ToString("N")), CancellationToken.None));
-
-        Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task AFileLargerThanTheCapIsRefusedNamingIt()
     {
         using var temp = ReplayFixtures.CopyToTemp("no_plan");
@@ -254,5 +245,30 @@ public sealed class XAgentDiskReaderTests
 
         var error = await Assert.ThrowsAsync<RecordingFormatException>(() => XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None));
         Assert.StartsWith("workspace/huge.bin: larger than", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASymbolicLinkLoopIsRefusedWithoutNamingAnyServerPath()
+    {
+        using var temp = ReplayFixtures.CopyToTemp("multi_subtask");
+        var workspace = Path.Combine(temp.Path, "workspace");
+        File.CreateSymbolicLink(Path.Combine(workspace, "a.txt"), "b.txt");
+        File.CreateSymbolicLink(Path.Combine(workspace, "b.txt"), "a.txt");
+
+        var error = await Assert.ThrowsAsync<RecordingFormatException>(() => XAgentDiskReader.ReadAsync(temp.Path, CancellationToken.None));
+
+        Assert.Equal("workspace/a.txt: symbolic link cannot be resolved (too many levels of symbolic links)", error.Message);
+        Assert.IsAssignableFrom<IOException>(error.InnerException); // the log keeps the details
+    }
+
+    [Fact]
+    public async Task AMissingFolderIsReportedByItsNameOnly()
+    {
+        var name = "no-such-recording-" + Guid.NewGuid().ToString("N");
+        var error = await Assert.ThrowsAsync<RecordingFormatException>(
+            () => XAgentDiskReader.ReadAsync(Path.Combine(Path.GetTempPath(), name), CancellationToken.None));
+
+        Assert.StartsWith($"recording folder '{name}' does not exist", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.GetTempPath(), error.Message, StringComparison.Ordinal);
     }
 }

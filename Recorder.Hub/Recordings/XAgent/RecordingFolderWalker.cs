@@ -17,7 +17,7 @@ internal static class RecordingFolderWalker
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         if (!Directory.Exists(root))
         {
-            throw new RecordingFormatException($"recording folder '{folder}' does not exist");
+            throw new RecordingFormatException($"recording folder '{Path.GetFileName(root)}' does not exist (removed while it was being read?)");
         }
 
         var files = new List<(string, FileInfo)>();
@@ -40,7 +40,7 @@ internal static class RecordingFolderWalker
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RecordingFormatException($"{(prefix.Length == 0 ? "." : prefix)}: folder cannot be read ({e.Message})", e);
+            throw new RecordingFormatException($"{(prefix.Length == 0 ? "." : prefix)}: folder cannot be read ({IoProblem.Describe(e)})", e);
         }
 
         foreach (var entry in entries)
@@ -77,7 +77,7 @@ internal static class RecordingFolderWalker
         }
         catch (IOException e)
         {
-            throw new RecordingFormatException($"{relative}: symbolic link cannot be resolved ({e.Message})", e);
+            throw new RecordingFormatException($"{relative}: symbolic link cannot be resolved ({IoProblem.Describe(e)})", e);
         }
 
         if (!RecorderDir.IsInside(root, target))

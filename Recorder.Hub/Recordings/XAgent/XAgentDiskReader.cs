@@ -143,7 +143,7 @@ public static partial class XAgentDiskReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw XAgentRecordParser.Error(origin, $"cannot be read ({e.Message})", e);
+            throw XAgentRecordParser.Error(origin, $"cannot be read ({IoProblem.Describe(e)})", e);
         }
     }
 
@@ -161,7 +161,7 @@ public static partial class XAgentDiskReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw XAgentRecordParser.Error(origin, $"cannot be read ({e.Message})", e);
+            throw XAgentRecordParser.Error(origin, $"cannot be read ({IoProblem.Describe(e)})", e);
         }
     }
 
