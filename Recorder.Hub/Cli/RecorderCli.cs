@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.CommandLine;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Recorder.Data.Migrations;
 using Recorder.Data.Recordings;
@@ -18,7 +20,8 @@ public static class RecorderCli
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs the verb; <paramref name="invocation"/> can redirect its output (tests read what it prints).</summary>
+    public static async Task<int> RunAsync(string[] args, InvocationConfiguration? invocation = null)
     {
         var root = new RootCommand("Recorder hub administration. Without a verb, the hub server starts.")
         {
@@ -26,7 +29,7 @@ public static class RecorderCli
             UsersCommand(),
             RecordingsCommand(),
         };
-        return await root.Parse(args).InvokeAsync();
+        return await root.Parse(args).InvokeAsync(invocation);
     }
 
     private static Command MigrateCommand()
@@ -37,7 +40,7 @@ public static class RecorderCli
             await using var services = BuildServices(parse.UnmatchedTokens);
             var options = services.GetRequiredService<IOptions<DatabaseOptions>>().Value;
             await DatabaseMigrator.MigrateAsync(options.Recorder!, services.GetRequiredService<ILoggerFactory>().CreateLogger("migrate"), ct);
-            Console.WriteLine("database is up to date");
+            await parse.InvocationConfiguration.Output.WriteLineAsync("database is up to date".AsMemory(), ct);
             return 0;
         });
         command.TreatUnmatchedTokensAsErrors = false; // configuration arguments (--ConnectionStrings:Recorder=...) pass through
@@ -45,30 +48,42 @@ public static class RecorderCli
     }
 
     /// <summary>The shortest token <c>users add</c> accepts: a token is the only secret of a user, and guessable ones are refused.</summary>
-    private const int MinTokenLength = 8;
+    public const int MinTokenLength = 16;
 
     private static Command UsersCommand()
     {
         var userId = new Argument<string>("user_id") { Description = "The user's id." };
-        var token = new Option<string>("--token") { Description = "The user's token (stored hashed).", Required = true };
+        var token = new Option<string?>("--token")
+        {
+            Description = $"The user's token ({MinTokenLength} to 1024 characters, stored hashed). Without it a random 256-bit token is made and printed once.",
+        };
         var email = new Option<string>("--email") { Description = "The user's e-mail.", DefaultValueFactory = _ => "" };
         var name = new Option<string>("--name") { Description = "The user's name.", DefaultValueFactory = _ => "" };
         var unavailable = new Option<bool>("--unavailable") { Description = "Create the user disabled (connections are refused)." };
         var add = new Command("add", "Create a user, or replace the token of an existing one.") { userId, token, email, name, unavailable };
         add.SetAction(async (parse, ct) =>
         {
+            var output = parse.InvocationConfiguration.Output;
             var id = parse.GetValue(userId)!;
-            var secret = parse.GetValue(token)!;
-            if (id.Length is 0 or > 256 || secret.Length is < MinTokenLength or > 1024)
+            var given = parse.GetValue(token);
+            if (id.Length is 0 or > 256 || given is { Length: < MinTokenLength or > 1024 })
             {
-                Console.Error.WriteLine($"user_id must be 1 to 256 characters and the token {MinTokenLength} to 1024 characters; nothing was changed.");
+                await parse.InvocationConfiguration.Error.WriteLineAsync(
+                    $"user_id must be 1 to 256 characters and the token {MinTokenLength} to 1024 characters; nothing was changed.".AsMemory(), ct);
                 return 2;
             }
 
+            var secret = given ?? Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
             await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
             var created = await services.GetRequiredService<UserRepository>().UpsertAsync(
                 id, secret, parse.GetValue(email) ?? "", parse.GetValue(name) ?? "", !parse.GetValue(unavailable), isBeta: true, ct);
-            Console.WriteLine(created ? $"user {id} created" : $"user {id} updated");
+            await output.WriteLineAsync((created ? $"user {id} created" : $"user {id} updated").AsMemory(), ct);
+            if (given is null)
+            {
+                // The only time it is shown: only its hash is stored.
+                await output.WriteLineAsync($"token {secret}".AsMemory(), ct);
+            }
+
             return 0;
         });
         add.TreatUnmatchedTokensAsErrors = false;
@@ -87,7 +102,7 @@ public static class RecorderCli
             var error = Recordings.RecorderDir.Validate(id);
             if (error is not null)
             {
-                Console.Error.WriteLine($"record_id '{id}': {error}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"record_id '{id}': {error}".AsMemory(), ct);
                 return 2;
             }
 
@@ -99,7 +114,7 @@ public static class RecorderCli
             }
             catch (Recordings.RecordingFormatException exception)
             {
-                Console.Error.WriteLine($"cannot import {directory.FullName}: {exception.Message}");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"cannot import {directory.FullName}: {exception.Message}".AsMemory(), ct);
                 return 1;
             }
 
@@ -107,8 +122,8 @@ public static class RecorderCli
             var rows = XAgentRunningRecords.ToRows(recording);
             await services.GetRequiredService<RunningRecordRepository>().ReplaceAsync(
                 id, rows, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), ct);
-            Console.Error.WriteLine($"imported {rows.Count} records and {recording.Workspace.Count} workspace files");
-            Console.WriteLine(id);
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"imported {rows.Count} records and {recording.Workspace.Count} workspace files".AsMemory(), ct);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(id.AsMemory(), ct);
             return 0;
         });
         import.TreatUnmatchedTokensAsErrors = false;
@@ -119,7 +134,7 @@ public static class RecorderCli
             await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
             foreach (var recording in await services.GetRequiredService<RunningRecordRepository>().ListRecordingsAsync(ct))
             {
-                Console.WriteLine($"{recording.RecordId}\t{recording.Rows} records\t{recording.FirstTime:yyyy-MM-dd HH:mm:ss}Z");
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"{recording.RecordId}\t{recording.Rows} records\t{recording.FirstTime:yyyy-MM-dd HH:mm:ss}Z".AsMemory(), ct);
             }
 
             return 0;

@@ -21,19 +21,39 @@ public sealed class RecorderCliTests : IAsyncLifetime
     [Fact]
     public async Task UsersAddCreatesAUserAndASecondAddReplacesTheToken()
     {
-        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "first-token"));
-        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "second-token"));
+        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "first-token-01234"));
+        Assert.Equal(0, await RunAsync("users", "add", "cli-user", "--token", "second-token-0123"));
 
         var user = await new UserRepository(_database.DataSource).FindAsync("cli-user", CancellationToken.None);
         Assert.NotNull(user);
-        Assert.True(TokenHash.Matches("second-token", user.TokenHash));
-        Assert.False(TokenHash.Matches("first-token", user.TokenHash));
+        Assert.True(TokenHash.Matches("second-token-0123", user.TokenHash));
+        Assert.False(TokenHash.Matches("first-token-01234", user.TokenHash));
 
         // A guessable token is refused and changes nothing.
         Assert.Equal(2, await RunAsync("users", "add", "cli-user", "--token", "x"));
-        Assert.Equal(2, await RunAsync("users", "add", "cli-other", "--token", "1234567"));
-        Assert.True(TokenHash.Matches("second-token", (await new UserRepository(_database.DataSource).FindAsync("cli-user", CancellationToken.None))!.TokenHash));
+        Assert.Equal(2, await RunAsync("users", "add", "cli-other", "--token", new string('k', RecorderCli.MinTokenLength - 1)));
+        Assert.True(TokenHash.Matches("second-token-0123", (await new UserRepository(_database.DataSource).FindAsync("cli-user", CancellationToken.None))!.TokenHash));
         Assert.Null(await new UserRepository(_database.DataSource).FindAsync("cli-other", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task UsersAddWithoutATokenMakesARandomOneAndPrintsItOnce()
+    {
+        var first = new StringWriter();
+        Assert.Equal(0, await RecorderCli.RunAsync(["users", "add", "cli-random", $"--ConnectionStrings:Recorder={_database.ConnectionString}"],
+            new System.CommandLine.InvocationConfiguration { Output = first }).WaitAsync(TestEnvironment.Timeout));
+        var second = new StringWriter();
+        Assert.Equal(0, await RecorderCli.RunAsync(["users", "add", "cli-random-2", $"--ConnectionStrings:Recorder={_database.ConnectionString}"],
+            new System.CommandLine.InvocationConfiguration { Output = second }).WaitAsync(TestEnvironment.Timeout));
+
+        var lines = first.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal("user cli-random created", lines[0]);
+        Assert.StartsWith("token ", lines[1], StringComparison.Ordinal);
+        var token = lines[1]["token ".Length..];
+        Assert.Equal(43, token.Length); // 256 bits, base64url
+        var user = await new UserRepository(_database.DataSource).FindAsync("cli-random", CancellationToken.None);
+        Assert.True(TokenHash.Matches(token, user!.TokenHash));
+        Assert.NotEqual(token, second.ToString().Split('\n')[1].Trim()["token ".Length..]);
     }
 
     [Fact]

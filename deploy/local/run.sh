@@ -5,7 +5,7 @@
 #   RECORDER_WITH_REDIS=1 ./deploy/local/run.sh  # also start Redis and use it as the backplane
 #
 # Starts (or reuses) the local PostgreSQL cluster, builds, migrates, seeds user `demo` (token
-# `demo-token`), imports deploy/demo/recordings/demo, then runs the hub in the foreground.
+# `recorder-demo-token`), imports deploy/demo/recordings/demo, then runs the hub in the foreground.
 # Ctrl-C stops the hub; PostgreSQL (and Redis) keep running: ./deploy/local/stop.sh stops them.
 #
 # Settings: RECORDER_HTTP_PORT (5080), RECORDER_PG_PORT (25432), RECORDER_REDIS_PORT (26379),
@@ -59,7 +59,7 @@ log "applying migrations"
 hub migrate || die "'migrate' failed; is PostgreSQL reachable with: $ConnectionStrings__Recorder ?"
 
 log "seeding user demo"
-hub users add demo --token demo-token || die "'users add demo --token demo-token' failed"
+hub users add demo --token recorder-demo-token || die "'users add demo --token recorder-demo-token' failed"
 
 if [ -d "$DEMO_DIR" ]; then
     log "importing the demo recording $DEMO_DIR"
@@ -74,9 +74,9 @@ cat <<EOF
  Recorder hub: $HUB_BASE
    SignalR hub   $HUB_BASE/hubs/recorder
    user_id       demo
-   token         demo-token
+   token         recorder-demo-token
    recorder_dir  demo
-   e.g. $HUB_BASE/hubs/recorder?user_id=demo&token=demo-token&recorder_dir=demo
+   e.g. $HUB_BASE/hubs/recorder?user_id=demo&token=recorder-demo-token&recorder_dir=demo
    Redis backplane: $( [ -n "${ConnectionStrings__Redis:-}" ] && echo "$ConnectionStrings__Redis" || echo "off (RECORDER_WITH_REDIS=1 turns it on)")
    PostgreSQL:      $ConnectionStrings__Recorder
  JavaScript (@microsoft/signalr) and .NET (Recorder.Client) snippets: README.md
