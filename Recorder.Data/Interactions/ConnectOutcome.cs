@@ -16,4 +16,10 @@ public enum ConnectOutcome
 
     /// <summary>Another connect created the id at the same moment; connecting again sees it.</summary>
     IdTaken,
+
+    /// <summary>The user has as many interactions not yet over as allowed; a new one is refused.</summary>
+    TooManyInteractions,
+
+    /// <summary>The user has as many attached connections as allowed.</summary>
+    TooManyConnections,
 }

@@ -105,10 +105,16 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(@UserId, 11));
         WITH existing AS (
             SELECT interaction_id, user_id FROM interactions WHERE interaction_id = @InteractionId),
+        live AS (
+            SELECT count(*) AS n FROM interactions
+            WHERE user_id = @UserId AND status IN ('waiting', 'running') AND NOT is_deleted),
+        limits AS (
+            SELECT NOT EXISTS (SELECT 1 FROM existing) AND (SELECT n FROM live) >= @maxLive AS too_many_interactions,
+                   (SELECT count(*) FROM hub_connections h JOIN interactions i ON i.interaction_id = h.interaction_id
+                    WHERE i.user_id = @UserId) >= @maxConnections AS too_many_connections),
         busy AS (
-            SELECT @refuseIfUserBusy AND NOT EXISTS (SELECT 1 FROM existing) AND EXISTS (
-                SELECT 1 FROM interactions
-                WHERE user_id = @UserId AND status IN ('waiting', 'running') AND NOT is_deleted) AS user_busy),
+            SELECT (@refuseIfUserBusy AND NOT EXISTS (SELECT 1 FROM existing) AND (SELECT n FROM live) > 0)
+                   OR (SELECT too_many_interactions OR too_many_connections FROM limits) AS user_busy),
         created AS (
             INSERT INTO interactions (interaction_id, user_id, description, agent, mode, recorder_root_dir, file_list,
                                       status, message, current_step, call_method, recorder_dir)
@@ -120,6 +126,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         reattached AS (
             UPDATE interactions SET detached_since = NULL, update_time = now()
             WHERE interaction_id IN (SELECT interaction_id FROM existing WHERE user_id = @UserId)
+              AND NOT (SELECT too_many_connections FROM limits)
             RETURNING {Columns}),
         recorded AS (
             INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
@@ -127,6 +134,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             UNION ALL SELECT @connectionId, interaction_id, @instanceId FROM reattached
             ON CONFLICT (connection_id, interaction_id) DO NOTHING)
         SELECT CASE
+                   WHEN (SELECT too_many_connections FROM limits) THEN 'too_many_connections'
+                   WHEN (SELECT too_many_interactions FROM limits) THEN 'too_many_interactions'
                    WHEN (SELECT user_busy FROM busy) THEN 'user_busy'
                    WHEN EXISTS (SELECT 1 FROM created) THEN 'created'
                    WHEN EXISTS (SELECT 1 FROM reattached) THEN 'reattached'
@@ -141,13 +150,15 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// The whole connect in one round trip: creates <paramref name="candidate"/> and attaches the connection, or
     /// re-attaches the connection to the user's existing interaction of that id. With <paramref name="refuseIfUserBusy"/>
     /// a new interaction is refused while the user has another waiting or running one (under a per-user lock, so two
-    /// connects at once cannot both pass).
+    /// connects at once cannot both pass). <paramref name="limits"/> bound the user's live interactions (for a new one)
+    /// and attached connections (for any connect), under the same lock.
     /// </summary>
-    public Task<ConnectResult> ConnectAsync(InteractionRow candidate, string connectionId, string instanceId, bool refuseIfUserBusy, CancellationToken cancellationToken) =>
+    public Task<ConnectResult> ConnectAsync(
+        InteractionRow candidate, string connectionId, string instanceId, bool refuseIfUserBusy, UserLimits limits, CancellationToken cancellationToken) =>
         DbRetry.RunAsync(async ct =>
         {
             var args = new DynamicParameters(candidate);
-            args.AddDynamicParams(new { connectionId, instanceId, refuseIfUserBusy });
+            args.AddDynamicParams(new { connectionId, instanceId, refuseIfUserBusy, maxLive = limits.LiveInteractions, maxConnections = limits.Connections });
             await using var connection = await dataSource.OpenConnectionAsync(ct);
             using var results = await connection.QueryMultipleAsync(new CommandDefinition(ConnectSql, args, cancellationToken: ct));
             await results.ReadAsync();

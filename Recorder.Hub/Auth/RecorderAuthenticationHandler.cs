@@ -16,7 +16,8 @@ public sealed partial class RecorderAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    UserRepository users)
+    UserRepository users,
+    FailedAuthentications failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "RecorderToken";
@@ -51,7 +52,18 @@ public sealed partial class RecorderAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var failure = await CheckAsync(parameters, Context.RequestAborted);
+        var address = Context.Connection.RemoteIpAddress;
+        var userId = parameters.UserId ?? "";
+        string? failure;
+        if (failures.IsBlocked(userId, address))
+        {
+            failure = FailedAuthentications.Refusal; // no lookup: guessing gets no answer at all for a while
+        }
+        else if ((failure = await CheckAsync(parameters, Context.RequestAborted)) is not null)
+        {
+            failures.Record(userId, address);
+        }
+
         if (failure is not null)
         {
             Context.Items[FailureKey] = failure;

@@ -80,7 +80,9 @@ public sealed partial class InteractionSessions(
 
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var result = await interactions.ConnectAsync(candidate, context.ConnectionId, instance.Id, authOptions.Value.CheckRunning, cancellationToken);
+            var auth = authOptions.Value;
+            var result = await interactions.ConnectAsync(candidate, context.ConnectionId, instance.Id, auth.CheckRunning,
+                new UserLimits(auth.LiveInteractionsPerUser, auth.ConnectionsPerUser), cancellationToken);
             switch (result.Outcome)
             {
                 case ConnectOutcome.Created:
@@ -92,6 +94,10 @@ public sealed partial class InteractionSessions(
                     return Refuse(RunningRefusal);
                 case ConnectOutcome.OtherUser:
                     return Refuse("client_id names an interaction of another user.");
+                case ConnectOutcome.TooManyInteractions:
+                    return Refuse($"You have {auth.LiveInteractionsPerUser} interactions that are not over, the most allowed; wait for one to finish.");
+                case ConnectOutcome.TooManyConnections:
+                    return Refuse($"You have {auth.ConnectionsPerUser} open connections, the most allowed; close one first.");
                 default:
                     continue; // another connection created it between the statement's snapshot and its insert: again
             }

@@ -17,6 +17,7 @@ public sealed partial class RecorderHub(
     RunScheduler runs,
     LocalConnections local,
     PresenceService presence,
+    ResumeLimits limits,
     ILogger<RecorderHub> logger) : Hub<IRecorderClient>, IRecorderHub
 {
     private const string InteractionKey = "interaction_id";
@@ -86,6 +87,8 @@ public sealed partial class RecorderHub(
         {
             throw new HubException("afterSeq must be 0 or more.");
         }
+
+        limits.Check(Context.ConnectionId, interactionId);
 
         if (interactionId != attached)
         {

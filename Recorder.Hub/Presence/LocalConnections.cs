@@ -16,6 +16,12 @@ public sealed class LocalConnections
     public void Add(string connectionId, string interactionId) =>
         _attached.AddOrUpdate(connectionId, [interactionId], (_, ids) => ids.Contains(interactionId) ? ids : [.. ids, interactionId]);
 
+    /// <summary>How many interactions the connection is attached to here.</summary>
+    public int CountOf(string connectionId) => _attached.TryGetValue(connectionId, out var ids) ? ids.Length : 0;
+
+    public bool IsAttached(string connectionId, string interactionId) =>
+        _attached.TryGetValue(connectionId, out var ids) && ids.Contains(interactionId);
+
     public void Remove(string connectionId) => _attached.TryRemove(connectionId, out _);
 
     public IReadOnlyList<string> Snapshot() => _attached.Keys.ToList();

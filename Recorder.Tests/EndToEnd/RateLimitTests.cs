@@ -31,7 +31,7 @@ public sealed class RateLimitTests(RateLimitedHubServer server) : IClassFixture<
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
                 using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
-                Assert.Equal("too many connects for this user_id in the last minute; try again later", body.RootElement.GetProperty("error").GetString());
+                Assert.Equal(Recorder.Hub.Auth.ConnectRateLimiting.Refusal, body.RootElement.GetProperty("error").GetString());
                 Assert.Equal("60", response.Headers.GetValues("Retry-After").Single());
             }
         }

@@ -65,6 +65,11 @@ public class HubServer : IAsyncLifetime
             ["Recorder:Runs:Lease"] = "00:00:03",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error",
+
+            // Every test connects from 127.0.0.1, and the refusal tests fail on purpose: the per-address limits are
+            // for AbuseLimitTests to set. The per-user ones stay the product's.
+            ["Recorder:Auth:ConnectsPerAddressPerMinute"] = "10000000",
+            ["Recorder:Auth:FailuresPerAddress"] = "1000000",
         };
         foreach (var (key, value) in Settings.Concat(overrides))
         {
