@@ -19,6 +19,9 @@ internal sealed class ConnectionOutbox(string connectionId, HubCallerContext con
 
     public List<Subscription> Subscriptions { get; } = [];
 
+    /// <summary>The <see cref="OutboxItem.Bytes"/> of what <see cref="Queue"/> holds.</summary>
+    public long QueuedBytes { get; set; }
+
     /// <summary>Held while an envelope is written, and by a <c>Resume</c> while it moves a cursor.</summary>
     public SemaphoreSlim SendLock { get; } = new(1, 1);
 

@@ -26,6 +26,24 @@ public sealed class DeliveryOptions
     [Range(1, 100_000, ErrorMessage = "Recorder:Delivery:OutboxCapacity must be between 1 and 100000.")]
     public int OutboxCapacity { get; set; } = 512;
 
+    /// <summary>
+    /// Bytes of envelopes one page of one interaction may hold (its raws' data and the pictures they inline): a page is
+    /// cut there, so a long catch-up of large raws is read a few raws at a time (at least one).
+    /// </summary>
+    [Range(65_536, 1_073_741_824, ErrorMessage = "Recorder:Delivery:PageBytes must be between 65536 and 1073741824.")]
+    public int PageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Bytes of envelopes buffered per connection; past them (or past <see cref="OutboxCapacity"/>) it is caught up later.</summary>
+    [Range(65_536, 1_073_741_824, ErrorMessage = "Recorder:Delivery:OutboxBytes must be between 65536 and 1073741824.")]
+    public int OutboxBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest picture a raw inlines as base64; a larger one is sent with <c>file_data</c> null and
+    /// <c>file_data_omitted</c> saying why.
+    /// </summary>
+    [Range(0, 1_073_741_824, ErrorMessage = "Recorder:Delivery:MaxInlinePictureBytes must be between 0 and 1073741824.")]
+    public int MaxInlinePictureBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>Megabytes of workspace pictures kept in memory between passes (0 = read them for every page).</summary>
     [Range(0, 1_048_576, ErrorMessage = "Recorder:Delivery:PictureCacheMegabytes must be between 0 and 1048576.")]
     public int PictureCacheMegabytes { get; set; } = 64;

@@ -112,28 +112,43 @@ public sealed partial class DeliveryService(
                 read.Feed.FileList = fileList;
             }
 
-            var page = byInteraction[read.Feed.InteractionId]
-                .Select(row => (row, Envelope(row, parsed[row], fileList, pictures)))
-                .ToList();
-            subscriptions.Distribute(read, page);
+            // Cut by bytes: at most PageBytes of envelopes (at least one) per page; a cut page is read on from there.
+            var page = new List<(RawRow Row, RecorderEnvelope Envelope, long Bytes)>();
+            var pageBytes = 0L;
+            var rowsRead = 0;
+            foreach (var row in byInteraction[read.Feed.InteractionId])
+            {
+                rowsRead++;
+                var own = OwnPictures(row, parsed[row], pictures);
+                var bytes = (row.DataJson?.Length ?? 0) + own.Values.Sum(p => p.InlinedBytes);
+                if (page.Count > 0 && pageBytes + bytes > _options.PageBytes)
+                {
+                    break;
+                }
+
+                pageBytes += bytes;
+                page.Add((row, Envelope(row, parsed[row], fileList, own), bytes));
+            }
+
+            subscriptions.Distribute(page.Count < rowsRead ? read with { Limit = page.Count } : read, page);
             if (page.Count > 0)
             {
-                Log.Delivered(logger, read.Feed.InteractionId, page.Count, page[^1].row.Seq);
+                Log.Delivered(logger, read.Feed.InteractionId, page.Count, page[^1].Row.Seq);
             }
         }
     }
 
-    /// <summary>The pictures the page shows: from the cache, and the rest in one query (then cached).</summary>
-    private async Task<IReadOnlyDictionary<(string, string), byte[]>> ReadPicturesAsync(
+    /// <summary>The pictures the page shows: from the cache, and the rest in one query (then encoded once and cached).</summary>
+    private async Task<IReadOnlyDictionary<(string, string), InlinePicture>> ReadPicturesAsync(
         IReadOnlyList<(string InteractionId, string Name)> wanted, CancellationToken cancellationToken)
     {
-        var found = new Dictionary<(string, string), byte[]>();
+        var found = new Dictionary<(string, string), InlinePicture>();
         var missing = new List<(string, string)>();
         foreach (var file in wanted)
         {
-            if (pictureCache.TryGet(file, out var content))
+            if (pictureCache.TryGet(file, out var picture))
             {
-                found[file] = content;
+                found[file] = picture;
             }
             else
             {
@@ -143,8 +158,9 @@ public sealed partial class DeliveryService(
 
         foreach (var (file, content) in await workspace.ReadAsync(missing, cancellationToken))
         {
-            pictureCache.Add(file, content);
-            found[file] = content;
+            var picture = InlinePicture.Of(content, _options.MaxInlinePictureBytes);
+            pictureCache.Add(file, picture);
+            found[file] = picture;
         }
 
         return found;
@@ -164,9 +180,15 @@ public sealed partial class DeliveryService(
         }
     }
 
+    /// <summary>The pictures of the page that this raw shows, by file name.</summary>
+    private static Dictionary<string, InlinePicture> OwnPictures(RawRow row, ParsedRaw parsed, IReadOnlyDictionary<(string, string), InlinePicture> pictures) =>
+        parsed.PictureNames
+            .Where(name => pictures.ContainsKey((row.InteractionId, name)))
+            .ToDictionary(name => name, name => pictures[(row.InteractionId, name)], StringComparer.Ordinal);
+
     /// <summary>A raw's envelope; a raw that cannot be turned into one is delivered with its data replaced by the reason.</summary>
     private RecorderEnvelope Envelope(RawRow row, ParsedRaw parsed, IReadOnlyList<WorkspaceFileEntry> fileList,
-        IReadOnlyDictionary<(string, string), byte[]> pictures)
+        IReadOnlyDictionary<string, InlinePicture> own)
     {
         if (parsed.Error is { } error)
         {
@@ -174,9 +196,6 @@ public sealed partial class DeliveryService(
             return EnvelopeFactory.Undeliverable(row, fileList, error);
         }
 
-        var own = parsed.PictureNames
-            .Where(name => pictures.ContainsKey((row.InteractionId, name)))
-            .ToDictionary(name => name, name => pictures[(row.InteractionId, name)], StringComparer.Ordinal);
         try
         {
             return EnvelopeFactory.FromRaw(row, parsed.Data, fileList, own);

@@ -11,7 +11,7 @@ namespace Recorder.Hub.Delivery;
 public static class EnvelopeFactory
 {
     /// <summary>The envelope of one raw (its data as <see cref="RawRow.ReadData"/> read it), given its interaction's workspace file list and the pictures its data names.</summary>
-    public static RecorderEnvelope FromRaw(RawRow row, JsonElement? stored, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyDictionary<string, byte[]> pictures)
+    public static RecorderEnvelope FromRaw(RawRow row, JsonElement? stored, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyDictionary<string, InlinePicture> pictures)
     {
         var data = RawDataProcessor.Process(stored, row.IncludePictures, pictures);
         var message = row.Status == RecorderStatus.Failed

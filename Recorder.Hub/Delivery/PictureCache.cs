@@ -1,10 +1,11 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace Recorder.Hub.Delivery;
 
 /// <summary>
-/// Workspace files that raws inline as pictures, kept between passes: the pages of a long catch-up (and the raws of
+/// Workspace files that raws inline as pictures, encoded once and kept between passes: the pages of a long catch-up (and the raws of
 /// many connections) that show the same picture read it from PostgreSQL once. An interaction's workspace is complete
 /// before its first raw and never changes after, so an entry never goes stale; entries are sized by their bytes and
 /// bounded by <see cref="DeliveryOptions.PictureCacheMegabytes"/>.
@@ -20,14 +21,15 @@ public sealed class PictureCache : IDisposable
         _cache = limit > 0 ? new MemoryCache(new MemoryCacheOptions { SizeLimit = limit }) : null;
     }
 
-    public bool TryGet((string InteractionId, string Name) file, out byte[] content)
+    public bool TryGet((string InteractionId, string Name) file, [NotNullWhen(true)] out InlinePicture? picture)
     {
-        content = [];
-        return _cache is not null && _cache.TryGetValue(file, out byte[]? found) && (content = found!) is not null;
+        picture = null;
+        return _cache is not null && _cache.TryGetValue(file, out picture) && picture is not null;
     }
 
-    public void Add((string InteractionId, string Name) file, byte[] content) =>
-        _cache?.Set(file, content, new MemoryCacheEntryOptions { Size = Math.Max(1, content.Length), SlidingExpiration = Idle });
+    /// <summary>Caches the picture, sized by its base64 text (two bytes a character).</summary>
+    public void Add((string InteractionId, string Name) file, InlinePicture picture) =>
+        _cache?.Set(file, picture, new MemoryCacheEntryOptions { Size = Math.Max(64, 2 * picture.InlinedBytes), SlidingExpiration = Idle });
 
     public void Dispose() => _cache?.Dispose();
 }

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Encodings.Web;
 using System.Text.Json.Nodes;
 
 namespace Recorder.Hub.Delivery;
 
 /// <summary>
 /// What the original's <c>handle_data</c> does to a raw's data before sending it, done right: pictures of a
-/// <c>PythonNotebook_execute_cell</c> output are inlined as base64, and string <c>tool_input</c>/<c>tool_output</c>
+/// <c>PythonNotebook_execute_cell</c> output are inlined as base64 (one too large to inline gets <c>file_data</c>
+/// null and <c>file_data_omitted</c> saying why), and string <c>tool_input</c>/<c>tool_output</c>
 /// have their escape sequences turned into characters while non-ASCII text stays intact.
 /// </summary>
 public static class RawDataProcessor
@@ -15,7 +17,7 @@ public static class RawDataProcessor
     private const string NotebookTool = Recordings.XAgent.XAgentReplayMapper.NotebookTool;
 
     /// <summary>
-    /// The workspace files <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, byte[]})"/> will want for this data: the <c>file_name</c>s of a notebook call's
+    /// The workspace files <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, InlinePicture})"/> will want for this data: the <c>file_name</c>s of a notebook call's
     /// output items, when <paramref name="includePictures"/>. Only plain relative names are listed (no rooted path,
     /// no <c>..</c>, no backslash); any other name gets <c>file_data</c> null.
     /// </summary>
@@ -33,7 +35,7 @@ public static class RawDataProcessor
         }
     }
 
-    /// <summary>Whether <see cref="Process(JsonElement?, bool, IReadOnlyDictionary{string, byte[]})"/> changes anything: the data has a <c>using_tools</c> object.</summary>
+    /// <summary>Whether <see cref="Process(JsonElement?, bool, IReadOnlyDictionary{string, InlinePicture})"/> changes anything: the data has a <c>using_tools</c> object.</summary>
     private static bool HasTools(JsonElement? data) =>
         data is { ValueKind: JsonValueKind.Object } obj && obj.TryGetProperty("using_tools", out var tools) && tools.ValueKind == JsonValueKind.Object;
 
@@ -43,18 +45,25 @@ public static class RawDataProcessor
 
     /// <summary>
     /// A raw's stored data as it is sent: the same element when there is nothing to inline or unescape (no copy, no
-    /// second parse), otherwise <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, byte[]})"/>'s result.
+    /// second parse), otherwise <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, InlinePicture})"/>'s result.
     /// </summary>
-    public static JsonElement? Process(JsonElement? data, bool includePictures, IReadOnlyDictionary<string, byte[]> pictures) =>
+    public static JsonElement? Process(JsonElement? data, bool includePictures, IReadOnlyDictionary<string, InlinePicture> pictures) =>
         HasTools(data)
-            ? Process(JsonObject.Create(data!.Value), includePictures, pictures) is { } processed ? JsonSerializer.SerializeToElement(processed) : null
+            ? Process(JsonObject.Create(data!.Value), includePictures, pictures) is { } processed ? JsonSerializer.SerializeToElement(processed, SendOptions) : null
             : data;
+
+    /// <summary>
+    /// Escapes as the wire does (<see cref="JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>): with the default encoder
+    /// every '+' of a base64 picture would be stored escaped, and writing the envelope would then unescape and
+    /// re-escape megabytes of text, renting buffers six times its size.
+    /// </summary>
+    private static readonly JsonSerializerOptions SendOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
     /// <paramref name="data"/> processed: a processed deep copy when it has a <c>using_tools</c> object (on any error an
     /// unprocessed copy), otherwise <paramref name="data"/> itself, which nothing here changes. Never throws.
     /// </summary>
-    public static JsonNode? Process(JsonNode? data, bool includePictures, IReadOnlyDictionary<string, byte[]> pictures)
+    public static JsonNode? Process(JsonNode? data, bool includePictures, IReadOnlyDictionary<string, InlinePicture> pictures)
     {
         ArgumentNullException.ThrowIfNull(pictures);
         if (data is not JsonObject { } top || !top.TryGetPropertyValue("using_tools", out var found) || found is not JsonObject)
@@ -210,15 +219,19 @@ public static class RawDataProcessor
         }
     }
 
-    private static void InlinePictures(JsonObject tools, JsonArray outputs, IReadOnlyDictionary<string, byte[]> pictures)
+    private static void InlinePictures(JsonObject tools, JsonArray outputs, IReadOnlyDictionary<string, InlinePicture> pictures)
     {
         var found = false;
         foreach (var item in outputs.OfType<JsonObject>().Where(o => o.ContainsKey("file_name")))
         {
             var name = FileName(item);
-            item["file_data"] = name is not null && IsPlainRelative(name) && pictures.TryGetValue(name, out var bytes)
-                ? Convert.ToBase64String(bytes)
-                : null;
+            var picture = name is not null && IsPlainRelative(name) && pictures.TryGetValue(name, out var known) ? known : null;
+            item["file_data"] = picture?.Base64;
+            if (picture?.Omitted is { } omitted)
+            {
+                item["file_data_omitted"] = omitted;
+            }
+
             found = true;
         }
 

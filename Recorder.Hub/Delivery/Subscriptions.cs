@@ -63,6 +63,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
 
             outbox.Closed = true;
             outbox.Queue.Clear();
+            outbox.QueuedBytes = 0;
             foreach (var subscription in outbox.Subscriptions)
             {
                 var feed = subscription.Feed;
@@ -128,6 +129,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                     var kept = outbox.Queue.Where(i => i.Subscription != subscription).ToList();
                     outbox.Queue.Clear();
                     kept.ForEach(outbox.Queue.Enqueue);
+                    outbox.QueuedBytes = kept.Sum(i => i.Bytes);
                 }
 
                 subscription.Feed.ForceRead = true;
@@ -378,7 +380,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
     /// Queues a page of raws of one interaction: each subscriber gets the raws that continue its cursor, in order,
     /// as long as its outbox has room; a full page or a full outbox leaves the feed to a later pass.
     /// </summary>
-    internal void Distribute(FeedRead read, IReadOnlyList<(RawRow Row, RecorderEnvelope Envelope)> page)
+    internal void Distribute(FeedRead read, IReadOnlyList<(RawRow Row, RecorderEnvelope Envelope, long Bytes)> page)
     {
         lock (_gate)
         {
@@ -396,7 +398,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             foreach (var subscription in feed.Subscribers)
             {
                 var outbox = subscription.Outbox;
-                foreach (var (row, envelope) in page)
+                foreach (var (row, envelope, bytes) in page)
                 {
                     if (row.Seq <= subscription.Cursor)
                     {
@@ -408,13 +410,13 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                         break; // its cursor moved back meanwhile: a later pass reads from there
                     }
 
-                    if (outbox.Queue.Count >= _options.OutboxCapacity)
+                    if (outbox.Queue.Count >= _options.OutboxCapacity || (outbox.Queue.Count > 0 && outbox.QueuedBytes + bytes > _options.OutboxBytes))
                     {
                         outbox.WantsRoom = true;
                         break;
                     }
 
-                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope, MarkSent: !row.IsSend));
+                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope, MarkSent: !row.IsSend, bytes));
                     subscription.Cursor = row.Seq;
                 }
             }
@@ -445,7 +447,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             if (!subscription.ClosedNoticeQueued && subscription.Cursor >= closed.LastSeq
                 && subscription.Outbox.Queue.Count < _options.OutboxCapacity)
             {
-                Enqueue(subscription.Outbox, new OutboxItem(subscription, subscription.Generation, 0, EnvelopeFactory.Closed(closed), MarkSent: false));
+                Enqueue(subscription.Outbox, new OutboxItem(subscription, subscription.Generation, 0, EnvelopeFactory.Closed(closed), MarkSent: false, Bytes: 0));
                 subscription.ClosedNoticeQueued = true;
             }
         }
@@ -455,6 +457,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
     private void Enqueue(ConnectionOutbox outbox, OutboxItem item)
     {
         outbox.Queue.Enqueue(item);
+        outbox.QueuedBytes += item.Bytes;
         if (!outbox.Draining)
         {
             outbox.Draining = true;
@@ -476,6 +479,8 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                     outbox.Draining = false;
                     return;
                 }
+
+                outbox.QueuedBytes -= item.Bytes;
             }
 
             await outbox.SendLock.WaitAsync(CancellationToken.None);
@@ -496,7 +501,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             lock (_gate)
             {
                 outbox.LastProgress = Environment.TickCount64;
-                if (outbox.WantsRoom && outbox.Queue.Count <= _options.OutboxCapacity / 2)
+                if (outbox.WantsRoom && outbox.Queue.Count <= _options.OutboxCapacity / 2 && outbox.QueuedBytes <= _options.OutboxBytes / 2)
                 {
                     outbox.WantsRoom = false;
                     roomAgain = true;

@@ -78,6 +78,14 @@ public sealed class PlainClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects with <paramref name="interactionId"/> as its client_id: re-attaches to that interaction of the user.</summary>
+    public static async Task<PlainClient> AttachAsync(Uri hubUrl, string userId, string token, string recorderDir, string interactionId, CancellationToken cancellationToken)
+    {
+        var client = new PlainClient(userId, token, recorderDir, interactionId);
+        await client.OpenAsync(hubUrl, cancellationToken);
+        return client;
+    }
+
     public Task StartRecorderAsync(CancellationToken cancellationToken) =>
         _connection!.InvokeAsync("StartRecorder", cancellationToken);
 

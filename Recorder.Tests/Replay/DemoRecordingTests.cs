@@ -20,9 +20,9 @@ public sealed class DemoRecordingTests
         var notebook = Assert.Single(steps, s => s.IncludePictures);
         var pictures = RawDataProcessor.PictureNames(notebook.Data, notebook.IncludePictures);
         Assert.Equal(["temperature.png"], pictures);
-        var files = recording.Workspace.ToDictionary(f => f.Name, f => f.Content);
+        var files = recording.Workspace.ToDictionary(f => f.Name, f => InlinePicture.Of(f.Content));
         var processed = RawDataProcessor.Process(notebook.Data, true, files)!;
-        Assert.Equal(Convert.ToBase64String(files["temperature.png"]), processed["using_tools"]!["tool_output"]![2]!["file_data"]!.GetValue<string>());
+        Assert.Equal(files["temperature.png"].Base64, processed["using_tools"]!["tool_output"]![2]!["file_data"]!.GetValue<string>());
         Assert.Contains("北京", steps[0].Data!["goal"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 

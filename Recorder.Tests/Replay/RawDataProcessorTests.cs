@@ -31,7 +31,7 @@ public sealed class RawDataProcessorTests
     {
         var data = NotebookData(Outputs());
 
-        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, byte[]> { ["plot.png"] = Png })!;
+        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, InlinePicture> { ["plot.png"] = InlinePicture.Of(Png) })!;
 
         var tools = processed["using_tools"]!;
         Assert.Equal(Convert.ToBase64String(Png), tools["tool_output"]![1]!["file_data"]!.GetValue<string>());
@@ -42,9 +42,24 @@ public sealed class RawDataProcessorTests
     }
 
     [Fact]
+    public void APictureLargerThanTheInlineLimitIsNotInlinedAndSaysWhy()
+    {
+        var data = NotebookData(Outputs());
+        var pictures = new Dictionary<string, InlinePicture> { ["plot.png"] = InlinePicture.Of(Png, maxInlineBytes: Png.Length - 1) };
+
+        var item = RawDataProcessor.Process(data, includePictures: true, pictures)!["using_tools"]!["tool_output"]![1]!.AsObject();
+
+        Assert.True(item.ContainsKey("file_data"));
+        Assert.Null(item["file_data"]);
+        Assert.Equal($"the file is {Png.Length} bytes, more than the {Png.Length - 1} bytes a raw inlines", item["file_data_omitted"]!.GetValue<string>());
+        Assert.Equal(Convert.ToBase64String(Png), RawDataProcessor.Process(data, true,
+            new Dictionary<string, InlinePicture> { ["plot.png"] = InlinePicture.Of(Png, maxInlineBytes: Png.Length) })!["using_tools"]!["tool_output"]![1]!["file_data"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void StoredDataIsProcessedLikeItsTreeAndDataWithoutToolsGoesOutAsItIs()
     {
-        var pictures = new Dictionary<string, byte[]> { ["plot.png"] = Png };
+        var pictures = new Dictionary<string, InlinePicture> { ["plot.png"] = InlinePicture.Of(Png) };
         var notebook = JsonSerializer.SerializeToElement(NotebookData(Outputs()));
 
         var processed = RawDataProcessor.Process(notebook, includePictures: true, pictures)!.Value;
@@ -65,7 +80,7 @@ public sealed class RawDataProcessorTests
     {
         var data = NotebookData(Outputs().ToJsonString());
 
-        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, byte[]> { ["plot.png"] = Png })!;
+        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, InlinePicture> { ["plot.png"] = InlinePicture.Of(Png) })!;
 
         Assert.Equal(Convert.ToBase64String(Png), processed["using_tools"]!["tool_output"]![1]!["file_data"]!.GetValue<string>());
     }
@@ -75,7 +90,7 @@ public sealed class RawDataProcessorTests
     {
         var data = NotebookData(Outputs());
 
-        var processed = RawDataProcessor.Process(data, includePictures: false, new Dictionary<string, byte[]> { ["plot.png"] = Png });
+        var processed = RawDataProcessor.Process(data, includePictures: false, new Dictionary<string, InlinePicture> { ["plot.png"] = InlinePicture.Of(Png) });
 
         Assert.True(JsonNode.DeepEquals(data, processed));
         Assert.Empty(RawDataProcessor.PictureNames(data, includePictures: false));
@@ -107,7 +122,7 @@ public sealed class RawDataProcessorTests
             },
         };
 
-        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, byte[]>())!;
+        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, InlinePicture>())!;
 
         Assert.Equal("echo \"销售\"", processed["using_tools"]!["tool_input"]!.GetValue<string>());
         Assert.Equal("count 6\n\t备注: 单位为元 数据 😀", processed["using_tools"]!["tool_output"]!.GetValue<string>());
@@ -122,7 +137,7 @@ public sealed class RawDataProcessorTests
             ["using_tools"] = new JsonObject { ["tool_name"] = "x", ["tool_input"] = new JsonObject { ["a"] = "1\\n2" }, ["tool_output"] = "a\\nb" },
         };
 
-        var processed = RawDataProcessor.Process(data, false, new Dictionary<string, byte[]>())!;
+        var processed = RawDataProcessor.Process(data, false, new Dictionary<string, InlinePicture>())!;
 
         Assert.Equal("1\\n2", processed["using_tools"]!["tool_input"]!["a"]!.GetValue<string>());
         Assert.Equal("a\nb", processed["using_tools"]!["tool_output"]!.GetValue<string>());
@@ -149,7 +164,7 @@ public sealed class RawDataProcessorTests
     {
         var data = json is null ? null : JsonNode.Parse(json);
 
-        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, byte[]>());
+        var processed = RawDataProcessor.Process(data, includePictures: true, new Dictionary<string, InlinePicture>());
 
         Assert.True(JsonNode.DeepEquals(data, processed));
     }
@@ -173,21 +188,21 @@ public sealed class RawDataProcessorTests
         Assert.Equal(expected, RawDataProcessor.Unescape(text));
     }
 
-    private sealed class ThrowingPictures : IReadOnlyDictionary<string, byte[]>
+    private sealed class ThrowingPictures : IReadOnlyDictionary<string, InlinePicture>
     {
-        public byte[] this[string key] => throw new IOException("disk gone");
+        public InlinePicture this[string key] => throw new IOException("disk gone");
 
         public IEnumerable<string> Keys => throw new IOException("disk gone");
 
-        public IEnumerable<byte[]> Values => throw new IOException("disk gone");
+        public IEnumerable<InlinePicture> Values => throw new IOException("disk gone");
 
         public int Count => throw new IOException("disk gone");
 
         public bool ContainsKey(string key) => throw new IOException("disk gone");
 
-        public bool TryGetValue(string key, [MaybeNullWhen(false)] out byte[] value) => throw new IOException("disk gone");
+        public bool TryGetValue(string key, [MaybeNullWhen(false)] out InlinePicture value) => throw new IOException("disk gone");
 
-        public IEnumerator<KeyValuePair<string, byte[]>> GetEnumerator() => throw new IOException("disk gone");
+        public IEnumerator<KeyValuePair<string, InlinePicture>> GetEnumerator() => throw new IOException("disk gone");
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
