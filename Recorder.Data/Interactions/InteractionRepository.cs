@@ -335,7 +335,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         w AS (DELETE FROM workspace_files f USING victims v WHERE f.interaction_id = v.interaction_id RETURNING 1),
         i AS (DELETE FROM interactions x USING victims v WHERE x.interaction_id = v.interaction_id RETURNING 1)
         SELECT (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM r) AS raws,
-               (SELECT count(*) FROM w)::int AS workspace_files
+               (SELECT count(*) FROM w)::int AS workspace_files, 1 AS batches
         """;
 
     /// <summary>
@@ -349,7 +349,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(olderThan, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var total = new InteractionsPruned(0, 0, 0);
+        var total = new InteractionsPruned(0, 0, 0, 0);
         while (true)
         {
             var batch = (await dataSource.QueryOneAsync<InteractionsPruned>(
@@ -359,7 +359,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
                 return total;
             }
 
-            total = new InteractionsPruned(total.Interactions + batch.Interactions, total.Raws + batch.Raws, total.WorkspaceFiles + batch.WorkspaceFiles);
+            total = new InteractionsPruned(
+                total.Interactions + batch.Interactions, total.Raws + batch.Raws, total.WorkspaceFiles + batch.WorkspaceFiles, total.Batches + 1);
         }
     }
 

@@ -17,6 +17,6 @@ public sealed class InteractionPruner(InteractionRepository interactions, Worksp
     {
         var pruned = await interactions.PruneAsync(olderThan, batchSize, cancellationToken);
         var contents = await workspace.DeleteUnreferencedAsync(batchSize, cancellationToken);
-        return new PruneReport(pruned.Interactions, pruned.Raws, pruned.WorkspaceFiles, contents.Count, contents.Bytes);
+        return new PruneReport(pruned.Interactions, pruned.Raws, pruned.WorkspaceFiles, contents.Count, contents.Bytes, pruned.Batches);
     }
 }
