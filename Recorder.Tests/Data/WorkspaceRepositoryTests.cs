@@ -105,4 +105,62 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
         Assert.Equal(new WorkspaceWrite(1, 1, dropped.Length), await _workspace.StoreAsync(second, [("back.bin", dropped)], Ct));
         Assert.Equal(dropped, (await _workspace.ReadAllAsync(second, Ct)).Single(f => f.Name == "back.bin").Content);
     }
+
+    /// <summary>Waits until a session of this database waits for a lock while running a statement that starts with <paramref name="statement"/>.</summary>
+    private async Task WaitForBlockedAsync(string statement)
+    {
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+            return await connection.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE @prefix",
+                new { prefix = statement + "%" });
+        }, blocked => blocked > 0, TestEnvironment.Timeout, $"a statement starting with '{statement}' to wait for a lock");
+    }
+
+    [Fact]
+    public async Task AStoreWhoseContentIsDeletedBetweenItsTwoRoundTripsStoresItAgain()
+    {
+        var content = RandomContent(2_000);
+        var hash = SHA256.HashData(content);
+        var owner = await NewInteractionAsync();
+        var target = await NewInteractionAsync();
+        await _workspace.AddAsync(owner, [("old.bin", content)], Ct);
+        await _workspace.AddAsync(owner, [("old.bin", RandomContent(10))], Ct); // `content` is now named by no file
+
+        // A prune deleting it, not committed yet: the store finds the content stored, and its file row waits on the lock.
+        await using var prune = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await prune.BeginTransactionAsync(Ct);
+        Assert.Equal(1, await prune.ExecuteAsync("DELETE FROM workspace_contents WHERE content_hash = @hash", new { hash }, transaction));
+        var store = _workspace.StoreAsync(target, [("new.bin", content)], Ct);
+        await WaitForBlockedAsync("WITH c AS (");
+        await transaction.CommitAsync(Ct);
+
+        // Its foreign key check failed once the delete committed; the second attempt sent the content.
+        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await store.WaitAsync(TestEnvironment.Timeout));
+        Assert.Equal(content, (await _workspace.ReadAllAsync(target, Ct)).Single().Content);
+        Assert.Equal(1, await StoredCopiesAsync(content));
+    }
+
+    [Fact]
+    public async Task DeletingUnreferencedContentsSkipsOneAStoreIsNamingRightNow()
+    {
+        var content = RandomContent(1_500);
+        var hash = SHA256.HashData(content);
+        var owner = await NewInteractionAsync();
+        var target = await NewInteractionAsync();
+        await _workspace.AddAsync(owner, [("old.bin", content)], Ct);
+        await _workspace.AddAsync(owner, [("old.bin", RandomContent(10))], Ct);
+
+        // A store naming the content, not committed yet (its foreign key check holds a lock on the content's row).
+        await using var store = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await store.BeginTransactionAsync(Ct);
+        await store.ExecuteAsync("INSERT INTO workspace_files (interaction_id, name, content_hash) VALUES (@target, 'new.bin', @hash)", new { target, hash }, transaction);
+
+        Assert.Equal(new ContentsDeleted(0, 0), await _workspace.DeleteUnreferencedAsync(100, Ct).WaitAsync(TestEnvironment.Timeout));
+        await transaction.CommitAsync(Ct);
+
+        Assert.Equal(content, (await _workspace.ReadAllAsync(target, Ct)).Single().Content);
+        Assert.Equal(new ContentsDeleted(0, 0), await _workspace.DeleteUnreferencedAsync(100, Ct));
+    }
 }
