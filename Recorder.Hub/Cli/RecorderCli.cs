@@ -159,9 +159,9 @@ public static class RecorderCli
             }
 
             var batch = parse.GetValue(batchSize);
-            if (batch is < 1 or > 10_000)
+            if (batch is < 1 or > InteractionPruner.MaxBatchSize)
             {
-                Console.Error.WriteLine($"--batch-size must be between 1 and 10000 (was {batch}); nothing was deleted.");
+                Console.Error.WriteLine($"--batch-size must be between 1 and {InteractionPruner.MaxBatchSize} (was {batch}); nothing was deleted.");
                 return 2;
             }
 

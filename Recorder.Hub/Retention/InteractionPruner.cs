@@ -13,6 +13,9 @@ public sealed class InteractionPruner(InteractionRepository interactions, Worksp
 {
     public const int DefaultBatchSize = 100;
 
+    /// <summary>The most interactions (and contents) one prune transaction may take.</summary>
+    public const int MaxBatchSize = 10_000;
+
     public async Task<PruneReport> PruneAsync(TimeSpan olderThan, int batchSize, CancellationToken cancellationToken)
     {
         var pruned = await interactions.PruneAsync(olderThan, batchSize, cancellationToken);

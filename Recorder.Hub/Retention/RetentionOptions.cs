@@ -19,7 +19,7 @@ public sealed class RetentionOptions : IValidatableObject
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Interactions (and unreferenced contents) deleted per transaction.</summary>
-    [Range(1, 10_000, ErrorMessage = "Recorder:Retention:BatchSize must be between 1 and 10000.")]
+    [Range(1, InteractionPruner.MaxBatchSize, ErrorMessage = "Recorder:Retention:BatchSize must be between 1 and 10000.")]
     public int BatchSize { get; set; } = InteractionPruner.DefaultBatchSize;
 
     /// <summary>The parsed <see cref="MaxAge"/>; null when retention is off.</summary>

@@ -54,4 +54,16 @@ public sealed class RetentionTests(RetentionHubServer server) : IClassFixture<Re
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains($"Recorder:Retention:MaxAge: '{maxAge}' is ", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Recorder:Retention:BatchSize", "0", "Recorder:Retention:BatchSize must be between 1 and 10000.")]
+    [InlineData("Recorder:Retention:Interval", "00:00:00", "Recorder:Retention:Interval must be between")]
+    public async Task AnOutOfRangeRetentionSettingStopsTheStartNamingTheKey(string key, string value, string message)
+    {
+        await using var app = RecorderApp.Build([
+            "--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
+            "--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none", $"--{key}={value}"]);
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
 }
