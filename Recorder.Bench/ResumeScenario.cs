@@ -67,8 +67,8 @@ internal static class ResumeScenario
 
     // The workspace too, so that raws with pictures carry their file data and the file list is the real one.
     private const string CopyWorkspaceSql = """
-        INSERT INTO workspace_files (interaction_id, name, content)
-        SELECT @target, name, content FROM workspace_files WHERE interaction_id = @source
+        INSERT INTO workspace_files (interaction_id, name, content_hash)
+        SELECT @target, name, content_hash FROM workspace_files WHERE interaction_id = @source
         """;
 
     private const string CheckSql = """

@@ -5,6 +5,7 @@ using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
+using Recorder.Hub.Retention;
 using Recorder.Hub.Runs;
 
 namespace Recorder.Hub;
@@ -24,6 +25,7 @@ public static class RecorderApp
         builder.AddDelivery();
         builder.AddRecorderAuth();
         builder.AddRecorderHub();
+        builder.AddRetention();
 
         var app = builder.Build();
         app.UseShutdownDraining();

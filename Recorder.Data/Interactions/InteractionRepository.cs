@@ -312,4 +312,96 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// </summary>
     public Task<IReadOnlyList<string>> CloseAbandonedAsync(string self, TimeSpan grace, TimeSpan instanceTimeout, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<string>(CloseAbandonedSql, new { self, grace, instanceTimeout }, cancellationToken);
+
+    /// <summary>The statuses an interaction ends in: only those are ever pruned (waiting and running ones never are).</summary>
+    private const string FinalStatuses = "('finished', 'failed', 'closed')";
+
+    /// <summary>Raws one prune transaction deletes at most (plus those of its first interaction, however many).</summary>
+    public const int PruneRawsPerBatch = 20_000;
+
+    // One batch, one statement (so one transaction): the oldest finished interactions whose last change (a raw, the
+    // close, an attach) is older than the cutoff and that no client on a registered hub instance is attached to, locked
+    // (an attach running at once is skipped, and one committed first moved update_time past the cutoff), cut to about
+    // PruneRawsPerBatch raws by their last_seq; then their connection rows (of instances that are gone), raws, workspace
+    // file rows and the interactions. The foreign keys are checked at the end of the statement, when the rows naming the
+    // interactions are gone.
+    private const string PruneBatchSql = $"""
+        WITH candidates AS (
+            SELECT i.interaction_id, i.last_seq, i.update_time FROM interactions i
+            WHERE i.status IN {FinalStatuses} AND i.update_time < now() - @olderThan
+              AND NOT EXISTS (
+                  SELECT 1 FROM hub_connections h JOIN hub_instances n USING (instance_id)
+                  WHERE h.interaction_id = i.interaction_id)
+            ORDER BY i.update_time, i.interaction_id
+            LIMIT @batchSize
+            FOR UPDATE OF i SKIP LOCKED),
+        victims AS (
+            SELECT interaction_id FROM (
+                SELECT interaction_id,
+                       sum(last_seq) OVER (ORDER BY update_time, interaction_id) - last_seq AS raws_before
+                FROM candidates) c
+            WHERE raws_before < @rawsPerBatch),
+        c AS (DELETE FROM hub_connections h USING victims v WHERE h.interaction_id = v.interaction_id RETURNING 1),
+        r AS (DELETE FROM raw USING victims v WHERE raw.interaction_id = v.interaction_id RETURNING 1),
+        w AS (DELETE FROM workspace_files f USING victims v WHERE f.interaction_id = v.interaction_id RETURNING 1),
+        i AS (DELETE FROM interactions x USING victims v WHERE x.interaction_id = v.interaction_id RETURNING 1)
+        SELECT (SELECT count(*) FROM i)::int AS interactions, (SELECT count(*) FROM r) AS raws,
+               (SELECT count(*) FROM w)::int AS workspace_files, 1 AS batches
+        """;
+
+    /// <summary>
+    /// Deletes the interactions in a final status (finished, failed, closed) whose last change is older than
+    /// <paramref name="olderThan"/>, with their raws, workspace file rows and connection rows, in batches of at most
+    /// <paramref name="batchSize"/> interactions and about <see cref="PruneRawsPerBatch"/> raws, each its own transaction.
+    /// Interactions a client is attached to are kept. The workspace contents the files named are left to
+    /// <see cref="Workspace.WorkspaceRepository.DeleteUnreferencedAsync"/>. Returns what was deleted.
+    /// </summary>
+    public async Task<InteractionsPruned> PruneAsync(TimeSpan olderThan, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(olderThan, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var total = new InteractionsPruned(0, 0, 0, 0);
+        while (true)
+        {
+            var batch = (await dataSource.QueryOneAsync<InteractionsPruned>(
+                PruneBatchSql, new { olderThan, batchSize, rawsPerBatch = (long)PruneRawsPerBatch }, cancellationToken))!;
+            if (batch.Interactions == 0)
+            {
+                return total;
+            }
+
+            total = new InteractionsPruned(
+                total.Interactions + batch.Interactions, total.Raws + batch.Raws, total.WorkspaceFiles + batch.WorkspaceFiles, total.Batches + 1);
+        }
+    }
+
+    // Any constant shared by every instance (and distinct from the migration lock): one automatic prune at a time.
+    private const long PruneLockKey = 0x5265635072756e65; // "RecPrune"
+
+    private const string TryLockSql = "SELECT pg_try_advisory_lock(@key)";
+    private const string UnlockSql = "SELECT pg_advisory_unlock(@key)";
+
+    /// <summary>
+    /// Runs <paramref name="work"/> while this session holds the prune lock (a PostgreSQL advisory lock, released when
+    /// the work ends or the session does); false, without running it, when another session holds the lock.
+    /// </summary>
+    public async Task<bool> TryWithPruneLockAsync(Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(TryLockSql, new { key = PruneLockKey }, cancellationToken: cancellationToken)))
+        {
+            return false;
+        }
+
+        try
+        {
+            await work(cancellationToken);
+            return true;
+        }
+        finally
+        {
+            await connection.ExecuteScalarAsync<bool>(new CommandDefinition(UnlockSql, new { key = PruneLockKey }, cancellationToken: CancellationToken.None));
+        }
+    }
 }

@@ -1,27 +1,84 @@
+using System.Security.Cryptography;
 using Npgsql;
 
 namespace Recorder.Data.Workspace;
 
-/// <summary>The files of an interaction's workspace, kept in PostgreSQL so that every hub instance sees them.</summary>
+/// <summary>
+/// The files of an interaction's workspace, kept in PostgreSQL so that every hub instance sees them. Each distinct
+/// content is stored once (<c>workspace_contents</c>, keyed by its SHA-256); an interaction's files name their content
+/// by hash (<c>workspace_files</c>), so replays of the same recording share its bytes.
+/// </summary>
 public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
 {
+    /// <summary>Attempts of a store that lost a content to a concurrent prune between its two round trips.</summary>
+    private const int StoreAttempts = 3;
+
+    private const string ExistingSql = "SELECT content_hash FROM workspace_contents WHERE content_hash = ANY(@hashes)";
+
+    // The missing contents and the file rows in one statement: the foreign key of each file row is checked at the end
+    // of the statement, when the contents inserted before it are there. A content deleted by a prune after the first
+    // round trip fails that check (23503), and the store starts again.
     private const string InsertSql = """
-        INSERT INTO workspace_files (interaction_id, name, content)
-        SELECT @interactionId, f.name, f.content FROM unnest(@names, @contents) AS f(name, content)
-        ON CONFLICT (interaction_id, name) DO UPDATE SET content = EXCLUDED.content
+        WITH c AS (
+            INSERT INTO workspace_contents (content_hash, content, size)
+            SELECT n.content_hash, n.content, octet_length(n.content)
+            FROM unnest(@newHashes::bytea[], @newContents::bytea[]) AS n(content_hash, content)
+            ON CONFLICT (content_hash) DO NOTHING)
+        INSERT INTO workspace_files (interaction_id, name, content_hash)
+        SELECT @interactionId, f.name, f.content_hash FROM unnest(@names::text[], @hashes::bytea[]) AS f(name, content_hash)
+        ON CONFLICT (interaction_id, name) DO UPDATE SET content_hash = EXCLUDED.content_hash
         """;
 
     /// <summary>Stores the files (idempotent: a file of the same name is replaced).</summary>
-    public Task AddAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken)
+    public Task AddAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken) =>
+        StoreAsync(interactionId, files, cancellationToken);
+
+    /// <summary>
+    /// Stores the files (idempotent: a file of the same name is replaced) in two round trips: which of their contents
+    /// are stored already, then the file rows with only the contents that were not. A workspace stored before (another
+    /// replay of the same recording) sends no file bytes. Returns what was sent.
+    /// </summary>
+    public async Task<WorkspaceWrite> StoreAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0)
         {
-            return Task.CompletedTask;
+            return new WorkspaceWrite(0, 0, 0);
         }
 
         var names = files.Select(f => f.Name).ToArray();
-        var contents = files.Select(f => f.Content).ToArray();
-        return dataSource.ExecuteCountAsync(InsertSql, new { interactionId, names, contents }, cancellationToken);
+        var hashes = files.Select(f => SHA256.HashData(f.Content)).ToArray();
+        var distinct = new Dictionary<string, (byte[] Hash, byte[] Content)>(StringComparer.Ordinal);
+        for (var i = 0; i < files.Count; i++)
+        {
+            distinct.TryAdd(Convert.ToHexString(hashes[i]), (hashes[i], files[i].Content));
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var existing = (await dataSource.QueryListAsync<byte[]>(
+                        ExistingSql, new { hashes = distinct.Values.Select(d => d.Hash).ToArray() }, cancellationToken))
+                    .Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
+                var missing = distinct.Where(d => !existing.Contains(d.Key)).Select(d => d.Value).ToList();
+                await dataSource.ExecuteCountAsync(InsertSql, new
+                {
+                    interactionId,
+                    names,
+                    hashes,
+                    newHashes = missing.Select(m => m.Hash).ToArray(),
+                    newContents = missing.Select(m => m.Content).ToArray(),
+                }, cancellationToken);
+                return new WorkspaceWrite(files.Count, missing.Count, missing.Sum(m => (long)m.Content.Length));
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.ForeignKeyViolation
+                                                      && exception.ConstraintName == "workspace_files_content_fkey"
+                                                      && attempt < StoreAttempts)
+            {
+                // A content that existed at the first round trip was pruned before the second: ask again.
+            }
+        }
     }
 
     private const string NamesSql = """
@@ -36,9 +93,10 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
                 .ToLookup(f => f.InteractionId, f => f.Name, StringComparer.Ordinal);
 
     private const string ContentSql = """
-        SELECT w.interaction_id, w.name, w.content FROM workspace_files w
+        SELECT w.interaction_id, w.name, c.content FROM workspace_files w
         JOIN unnest(@ids::text[], @names::text[]) AS f(interaction_id, name)
           ON w.interaction_id = f.interaction_id AND w.name = f.name
+        JOIN workspace_contents c ON c.content_hash = w.content_hash
         """;
 
     /// <summary>The contents of the named files that exist, keyed by (interaction, name), in one query.</summary>
@@ -58,8 +116,60 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
         return rows.ToDictionary(r => (r.InteractionId, r.Name), r => r.Content);
     }
 
-    private const string AllSql = "SELECT name, content FROM workspace_files WHERE interaction_id = @interactionId ORDER BY name";
+    private const string AllSql = """
+        SELECT w.name, c.content FROM workspace_files w
+        JOIN workspace_contents c ON c.content_hash = w.content_hash
+        WHERE w.interaction_id = @interactionId ORDER BY w.name
+        """;
 
     public Task<IReadOnlyList<(string Name, byte[] Content)>> ReadAllAsync(string interactionId, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<(string Name, byte[] Content)>(AllSql, new { interactionId }, cancellationToken);
+
+    /// <summary>Attempts of one batch of <see cref="DeleteUnreferencedAsync"/> that a concurrent store made name a content again.</summary>
+    private const int DeleteAttempts = 5;
+
+    // Contents a store is naming right now are locked by its foreign-key check and skipped; one named by a store that
+    // committed after this statement's snapshot fails the delete's own foreign-key check (23503): the batch is retried.
+    private const string DeleteUnreferencedSql = """
+        WITH d AS (
+            DELETE FROM workspace_contents c
+            WHERE c.content_hash IN (
+                SELECT u.content_hash FROM workspace_contents u
+                WHERE NOT EXISTS (SELECT 1 FROM workspace_files w WHERE w.content_hash = u.content_hash)
+                LIMIT @batchSize
+                FOR UPDATE SKIP LOCKED)
+            RETURNING c.size)
+        SELECT count(*)::int AS count, COALESCE(sum(size), 0)::bigint AS bytes FROM d
+        """;
+
+    /// <summary>
+    /// Deletes the contents that no workspace file names any more, <paramref name="batchSize"/> per transaction.
+    /// Returns how many and their bytes.
+    /// </summary>
+    public async Task<ContentsDeleted> DeleteUnreferencedAsync(int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var total = new ContentsDeleted(0, 0);
+        for (var attempt = 1; ;)
+        {
+            ContentsDeleted batch;
+            try
+            {
+                batch = (await dataSource.QueryOneAsync<ContentsDeleted>(DeleteUnreferencedSql, new { batchSize }, cancellationToken))!;
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.ForeignKeyViolation && attempt < DeleteAttempts)
+            {
+                attempt++;
+                continue;
+            }
+
+            total = new ContentsDeleted(total.Count + batch.Count, total.Bytes + batch.Bytes);
+            if (batch.Count < batchSize)
+            {
+                return total;
+            }
+
+            attempt = 1;
+        }
+    }
 }

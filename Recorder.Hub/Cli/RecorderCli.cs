@@ -2,11 +2,14 @@ using System.Buffers.Text;
 using System.CommandLine;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Recorder.Data.Interactions;
 using Recorder.Data.Migrations;
 using Recorder.Data.Recordings;
 using Recorder.Data.Users;
+using Recorder.Data.Workspace;
 using Recorder.Hub.Data;
 using Recorder.Hub.Recordings.XAgent;
+using Recorder.Hub.Retention;
 
 namespace Recorder.Hub.Cli;
 
@@ -16,7 +19,7 @@ namespace Recorder.Hub.Cli;
 /// </summary>
 public static class RecorderCli
 {
-    private static readonly string[] Verbs = ["migrate", "users", "recordings"];
+    private static readonly string[] Verbs = ["migrate", "users", "recordings", "interactions"];
 
     public static bool IsCommand(string[] args) => args.Length > 0 && Verbs.Contains(args[0]);
 
@@ -28,6 +31,7 @@ public static class RecorderCli
             MigrateCommand(),
             UsersCommand(),
             RecordingsCommand(),
+            InteractionsCommand(),
         };
         return await root.Parse(args).InvokeAsync(invocation);
     }
@@ -141,6 +145,49 @@ public static class RecorderCli
         });
         list.TreatUnmatchedTokensAsErrors = false;
         return new Command("recordings", "Manage recordings.") { import, list };
+    }
+
+    private static Command InteractionsCommand()
+    {
+        var olderThan = new Option<string>("--older-than")
+        {
+            Description = $"Delete the finished, failed and closed interactions unchanged for longer than this ({RetentionAge.Format}).",
+            Required = true,
+        };
+        var batchSize = new Option<int>("--batch-size")
+        {
+            Description = "Interactions deleted per transaction.",
+            DefaultValueFactory = _ => InteractionPruner.DefaultBatchSize,
+        };
+        var prune = new Command(
+            "prune",
+            "Delete old interactions with their raws and workspace files, then the file contents no interaction names; waiting and running interactions, and those a client is attached to, are kept.")
+        {
+            olderThan, batchSize,
+        };
+        prune.SetAction(async (parse, ct) =>
+        {
+            if (!RetentionAge.TryParse(parse.GetValue(olderThan), out var age, out var error))
+            {
+                Console.Error.WriteLine($"--older-than: {error} Nothing was deleted.");
+                return 2;
+            }
+
+            var batch = parse.GetValue(batchSize);
+            if (batch is < 1 or > InteractionPruner.MaxBatchSize)
+            {
+                Console.Error.WriteLine($"--batch-size must be between 1 and {InteractionPruner.MaxBatchSize} (was {batch}); nothing was deleted.");
+                return 2;
+            }
+
+            await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
+            var pruner = new InteractionPruner(services.GetRequiredService<InteractionRepository>(), services.GetRequiredService<WorkspaceRepository>());
+            var report = await pruner.PruneAsync(age, batch, ct);
+            Console.WriteLine(report.Describe());
+            return 0;
+        });
+        prune.TreatUnmatchedTokensAsErrors = false;
+        return new Command("interactions", "Manage interactions.") { prune };
     }
 
     private static async Task<ServiceProvider> MigratedServicesAsync(IReadOnlyList<string> configArgs, CancellationToken cancellationToken)

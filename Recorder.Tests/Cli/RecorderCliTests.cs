@@ -2,6 +2,7 @@ using Dapper;
 using Npgsql;
 using Recorder.Data.Recordings;
 using Recorder.Data.Users;
+using Recorder.Data.Workspace;
 using Recorder.Hub.Cli;
 using Recorder.Tests.Infrastructure;
 
@@ -130,5 +131,108 @@ public sealed class RecorderCliTests : IAsyncLifetime
         }
 
         Assert.Contains(output.ToString().Split('\n'), line => line.StartsWith($"multi_subtask\t{rows} records\t", StringComparison.Ordinal));
+    }
+
+    /// <summary>Runs the verb with its standard output and error captured.</summary>
+    private async Task<(int Code, string Output, string Error)> RunCapturedAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var (originalOut, originalError) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            var code = await RunAsync(args);
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(originalOut);
+            Console.SetError(originalError);
+        }
+    }
+
+    /// <summary>A finished interaction last changed <paramref name="age"/> ago with two raws and one workspace file.</summary>
+    private async Task<string> InsertFinishedAsync(TimeSpan age, byte[] file)
+    {
+        await new UserRepository(_database.DataSource).UpsertAsync("prune-user", "token-of-the-test", "", "", true, true, CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+        var id = Guid.NewGuid().ToString("N");
+        await using (var connection = await _database.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO interactions (interaction_id, user_id, status, last_seq, update_time) VALUES (@id, 'prune-user', 'finished', 2, now() - @age);
+                INSERT INTO raw (interaction_id, seq, node_id, status) VALUES (@id, 1, 'a', 'running'), (@id, 2, 'b', 'finished');
+                """, new { id, age }).WaitAsync(TestEnvironment.Timeout);
+        }
+
+        await new WorkspaceRepository(_database.DataSource).AddAsync(id, [("plot.png", file)], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+        return id;
+    }
+
+    private async Task<List<string>> InteractionIdsAsync()
+    {
+        await using var connection = await _database.DataSource.OpenConnectionAsync();
+        return [.. await connection.QueryAsync<string>("SELECT interaction_id FROM interactions ORDER BY interaction_id").WaitAsync(TestEnvironment.Timeout)];
+    }
+
+    [Fact]
+    public async Task InteractionsPruneDeletesTheOldInteractionsAndPrintsWhatItDeleted()
+    {
+        var old = await InsertFinishedAsync(TimeSpan.FromDays(31), [1, 2, 3, 4, 5]);
+        var recent = await InsertFinishedAsync(TimeSpan.FromDays(29), [6, 7, 8]);
+
+        var (code, output, _) = await RunCapturedAsync("interactions", "prune", "--older-than", "30d");
+
+        Assert.Equal(0, code);
+        Assert.Equal("deleted 1 interactions in 1 batches, 2 raws, 1 workspace files and 1 unreferenced file contents (5 bytes)", output.Trim());
+        Assert.Equal([recent], await InteractionIdsAsync());
+        Assert.DoesNotContain(old, await InteractionIdsAsync());
+
+        // In hours and minutes too; the recent one is 29 days old.
+        Assert.Equal(0, (await RunCapturedAsync("interactions", "prune", "--older-than", "720h")).Code);
+        Assert.Equal([recent], await InteractionIdsAsync());
+        var (_, again, _) = await RunCapturedAsync("interactions", "prune", "--older-than", "41760m", "--batch-size", "1");
+        Assert.StartsWith("deleted 1 interactions in 1 batches, 2 raws, 1 workspace files and 1 unreferenced file contents (3 bytes)", again, StringComparison.Ordinal);
+        Assert.Empty(await InteractionIdsAsync());
+    }
+
+    [Theory]
+    [InlineData("30")]
+    [InlineData("30x")]
+    [InlineData("-1d")]
+    [InlineData("0d")]
+    [InlineData("1.5d")]
+    [InlineData("30 d")]
+    [InlineData("30D")]
+    [InlineData("36501d")]
+    [InlineData("999999999d")]
+    [InlineData("")]
+    public async Task InteractionsPruneRefusesABadAgeAndDeletesNothing(string age)
+    {
+        var old = await InsertFinishedAsync(TimeSpan.FromDays(100), [9]);
+
+        var (code, output, error) = await RunCapturedAsync("interactions", "prune", "--older-than", age);
+
+        Assert.Equal(2, code);
+        Assert.Empty(output);
+        Assert.Contains($"--older-than: '{age}' is ", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was deleted.", error, StringComparison.Ordinal);
+        Assert.Equal([old], await InteractionIdsAsync());
+    }
+
+    [Fact]
+    public async Task InteractionsPruneWithoutAnAgeOrWithABadBatchSizeDeletesNothing()
+    {
+        var old = await InsertFinishedAsync(TimeSpan.FromDays(100), [9]);
+
+        var missing = await RunCapturedAsync("interactions", "prune");
+        Assert.NotEqual(0, missing.Code);
+        Assert.Contains("--older-than", missing.Error + missing.Output, StringComparison.Ordinal);
+
+        var badBatch = await RunCapturedAsync("interactions", "prune", "--older-than", "30d", "--batch-size", "0");
+        Assert.Equal(2, badBatch.Code);
+        Assert.Contains("--batch-size must be between 1 and 10000", badBatch.Error, StringComparison.Ordinal);
+        Assert.Equal([old], await InteractionIdsAsync());
     }
 }
