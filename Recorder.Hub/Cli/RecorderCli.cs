@@ -169,21 +169,21 @@ public static class RecorderCli
         {
             if (!RetentionAge.TryParse(parse.GetValue(olderThan), out var age, out var error))
             {
-                Console.Error.WriteLine($"--older-than: {error} Nothing was deleted.");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"--older-than: {error} Nothing was deleted.".AsMemory(), ct);
                 return 2;
             }
 
             var batch = parse.GetValue(batchSize);
             if (batch is < 1 or > InteractionPruner.MaxBatchSize)
             {
-                Console.Error.WriteLine($"--batch-size must be between 1 and {InteractionPruner.MaxBatchSize} (was {batch}); nothing was deleted.");
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"--batch-size must be between 1 and {InteractionPruner.MaxBatchSize} (was {batch}); nothing was deleted.".AsMemory(), ct);
                 return 2;
             }
 
             await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
             var pruner = new InteractionPruner(services.GetRequiredService<InteractionRepository>(), services.GetRequiredService<WorkspaceRepository>());
             var report = await pruner.PruneAsync(age, batch, ct);
-            Console.WriteLine(report.Describe());
+            await parse.InvocationConfiguration.Output.WriteLineAsync(report.Describe().AsMemory(), ct);
             return 0;
         });
         prune.TreatUnmatchedTokensAsErrors = false;
