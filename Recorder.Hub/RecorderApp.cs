@@ -6,6 +6,7 @@ using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
 using Recorder.Hub.Runs;
+using Recorder.Hub.XAgentWeb;
 
 namespace Recorder.Hub;
 
@@ -24,6 +25,7 @@ public static class RecorderApp
         builder.AddDelivery();
         builder.AddRecorderAuth();
         builder.AddRecorderHub();
+        builder.AddXAgentWeb();
 
         var app = builder.Build();
         app.UseShutdownDraining();
@@ -34,6 +36,7 @@ public static class RecorderApp
         app.UseAuthorization();
         app.MapRecorderHub();
         app.MapRecordingsApi();
+        app.MapXAgentWeb();
         app.MapGet("/healthz", () => Results.Ok("ok"));
         return app;
     }

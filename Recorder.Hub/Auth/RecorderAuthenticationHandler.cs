@@ -20,8 +20,8 @@ public sealed partial class RecorderAuthenticationHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "RecorderToken";
-    public const string UserNotExist = "user is not exist!";
-    public const string UserNotAvailable = "user is not available!";
+    public const string UserNotExist = UserCheck.NotExist;
+    public const string UserNotAvailable = UserCheck.NotAvailable;
     private const string FailureKey = "Recorder.AuthFailure";
 
     /// <summary>Why the request was not authenticated, in the words the client is told.</summary>
@@ -70,26 +70,8 @@ public sealed partial class RecorderAuthenticationHandler(
         return Response.WriteAsJsonAsync(new { error = FailureOf(Context) }, Context.RequestAborted);
     }
 
-    private async Task<string?> CheckAsync(ConnectParameters parameters, CancellationToken cancellationToken)
-    {
-        if (parameters.UserId is null || parameters.UserId.Length > 256)
-        {
-            return UserNotExist;
-        }
-
-        var user = await users.FindAsync(parameters.UserId, cancellationToken);
-        if (user is null || user.Deleted)
-        {
-            return UserNotExist;
-        }
-
-        if (parameters.Token is null || !TokenHash.Matches(parameters.Token, user.TokenHash) || !user.Available || !user.IsBeta)
-        {
-            return UserNotAvailable;
-        }
-
-        return null;
-    }
+    private Task<string?> CheckAsync(ConnectParameters parameters, CancellationToken cancellationToken) =>
+        UserCheck.FailureAsync(users, parameters.UserId, parameters.Token, UserNotAvailable, cancellationToken);
 
     private static partial class Log
     {
