@@ -19,6 +19,7 @@ public sealed class RecorderSocketEndpoint(
     LocalConnections local,
     PresenceService presence,
     IOptions<RecorderOptions> options,
+    IHostApplicationLifetime lifetime,
     ILogger<RecorderSocketEndpoint> logger)
 {
     public const string Pattern = "/ws/recorder/{client_id}";
@@ -44,6 +45,9 @@ public sealed class RecorderSocketEndpoint(
     internal TimeSpan PongInterval => options.Value.PongInterval;
 
     internal ILogger Logger => logger;
+
+    /// <summary>Cancelled when the instance stops: every socket is closed then (1001), so that none holds the shutdown up.</summary>
+    internal CancellationToken Stopping => lifetime.ApplicationStopping;
 
     public async Task HandleAsync(HttpContext context)
     {

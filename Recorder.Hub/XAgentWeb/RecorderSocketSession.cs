@@ -10,8 +10,8 @@ namespace Recorder.Hub.XAgentWeb;
 /// <summary>
 /// One XAgent web socket, as the original speaks it: accepted first, then the user is checked (a refusal is a
 /// <c>failed</c> frame and close 1000); the connect frame; <c>{"type":"recorder"}</c> starts the run and the pongs
-/// (every <see cref="RecorderOptions.PongInterval"/>), <c>{"type":"ping"}</c> is answered with a pong, other types are
-/// ignored. The raws come from the same catch-up subscription as a hub connection's, from seq 1 (or after
+/// (every <see cref="RecorderOptions.PongInterval"/>), <c>{"type":"ping"}</c> is answered with a pong (but the ping
+/// with which the UI answers each pong), other types are ignored. The raws come from the same catch-up subscription as a hub connection's, from seq 1 (or after
 /// <c>after_seq</c> when re-attaching), each once, in seq order; after <c>finished</c>/<c>failed</c> the socket is closed
 /// 1000 once the client closes or after <see cref="EndCloseDelay"/>. A frame that is not a JSON object closes it 1003, a
 /// frame over <see cref="RecorderSocketEndpoint.MaxFrameBytes"/> 1009. A socket that drops detaches like a hub
@@ -23,6 +23,12 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
 
     /// <summary>How long the socket stays open after the run's last frame when the client does not close it.</summary>
     public static readonly TimeSpan EndCloseDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>A ping this soon after a pong is the client's answer to it, not a ping to answer.</summary>
+    private static readonly TimeSpan PingAnswerWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long the client's answer to the close may take while the instance stops.</summary>
+    private static readonly TimeSpan ShutdownCloseTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a close frame, and the client's answer to it, may take.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
@@ -88,7 +94,16 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
             await endpoint.Subscriptions.SubscribeAsync(_connectionId, interactionId, afterSeq, _aborted);
 
             var receiving = ReceiveAsync(interactionId, stop.Token);
-            if (await Task.WhenAny(receiving, _writer.Ended) == receiving)
+            var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await using var onStopping = endpoint.Stopping.Register(() => stopping.TrySetResult());
+            var first = await Task.WhenAny(receiving, _writer.Ended, stopping.Task);
+            if (first == stopping.Task)
+            {
+                // Like SignalR's connections at shutdown: closed at once; the client reconnects (elsewhere) with after_seq.
+                await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "the server is stopping; connect again with after_seq");
+                await Task.WhenAny(receiving, Task.Delay(ShutdownCloseTimeout, CancellationToken.None));
+            }
+            else if (first == receiving)
             {
                 var (status, reason) = await receiving;
                 await CloseAsync(status, reason);
@@ -156,7 +171,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
                 if (result.MessageType != WebSocketMessageType.Text || TypeOf(buffer.AsMemory(0, count)) is not { } type)
                 {
                     Log.BadFrame(_logger, _connectionId, result.MessageType.ToString());
-                    return (WebSocketCloseStatus.InvalidPayloadData, "frames must be JSON text objects such as {\"type\":\"recorder\"}");
+                    return (WebSocketCloseStatus.InvalidMessageType, "frames must be JSON text objects such as {\"type\":\"recorder\"}");
                 }
 
                 switch (type)
@@ -166,7 +181,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
                         await endpoint.Runs.RequestAsync(interactionId, cancellationToken);
                         _ = PongAsync(cancellationToken);
                         break;
-                    case "ping":
+                    case "ping" when !_writer.IsAnswerToPong(PingAnswerWindow):
                         await _writer.Pong(endpoint.PongInterval);
                         break;
                     default:

@@ -14,6 +14,7 @@ internal sealed class SocketWriter(WebSocket socket, CancellationToken aborted) 
     private readonly SemaphoreSlim _lock = new(1, 1);
     private readonly TaskCompletionSource<string> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _closeSent;
+    private long _unansweredPongAt; // Environment.TickCount64 of the last pong not yet answered by a ping; 0 when none
 
     /// <summary>Completes with the status once the run's last frame (<c>finished</c>, <c>failed</c>) or the closed notice was written.</summary>
     public Task<string> Ended => _ended.Task;
@@ -28,7 +29,22 @@ internal sealed class SocketWriter(WebSocket socket, CancellationToken aborted) 
     }
 
     /// <summary>The pong; a socket that does not take it within <paramref name="timeout"/> is reset.</summary>
-    public Task Pong(TimeSpan timeout) => SendAsync(XAgentFrames.Pong, timeout);
+    public Task Pong(TimeSpan timeout)
+    {
+        // Marked before the write: the client's answer may come back before the write's continuation runs.
+        Interlocked.Exchange(ref _unansweredPongAt, Environment.TickCount64);
+        return SendAsync(XAgentFrames.Pong, timeout);
+    }
+
+    /// <summary>
+    /// Whether a ping arriving now is the client's answer to a pong sent within <paramref name="window"/> (XAgent's UI
+    /// answers every pong with a ping: answering that ping again would bounce pongs and pings for ever). Takes the pong.
+    /// </summary>
+    public bool IsAnswerToPong(TimeSpan window)
+    {
+        var at = Interlocked.Exchange(ref _unansweredPongAt, 0);
+        return at != 0 && Environment.TickCount64 - at <= (long)window.TotalMilliseconds;
+    }
 
     public Task Pong() => Pong(Timeout.InfiniteTimeSpan);
 
