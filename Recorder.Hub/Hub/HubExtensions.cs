@@ -27,6 +27,7 @@ public static class HubExtensions
         // The HTTP endpoints speak the same JSON as the hub.
         builder.Services.ConfigureHttpJsonOptions(o => RecorderProtocol.Configure(o.SerializerOptions));
         builder.Services.AddSingleton<InteractionSessions>();
+        builder.Services.AddSingleton<ConnectionDepartures>();
         builder.Services.AddHostedService<PongService>();
         return builder;
     }

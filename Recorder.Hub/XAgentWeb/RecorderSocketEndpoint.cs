@@ -17,7 +17,7 @@ public sealed class RecorderSocketEndpoint(
     Subscriptions subscriptions,
     RunScheduler runs,
     LocalConnections local,
-    PresenceService presence,
+    ConnectionDepartures departures,
     IOptions<RecorderOptions> options,
     IHostApplicationLifetime lifetime,
     ILogger<RecorderSocketEndpoint> logger)
@@ -40,7 +40,7 @@ public sealed class RecorderSocketEndpoint(
 
     internal LocalConnections Local => local;
 
-    internal PresenceService Presence => presence;
+    internal ConnectionDepartures Departures => departures;
 
     internal TimeSpan PongInterval => options.Value.PongInterval;
 

@@ -132,7 +132,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
         finally
         {
             await stop.CancelAsync();
-            await ForgetAsync();
+            await endpoint.Departures.ForgetAsync(_connectionId);
         }
     }
 
@@ -275,22 +275,6 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
         }
     }
 
-    /// <summary>Stops delivery and forgets the socket; if the database is unreachable, the heartbeat's reconcile removes its row later.</summary>
-    private async Task ForgetAsync()
-    {
-        endpoint.Subscriptions.Close(_connectionId);
-        endpoint.Local.Remove(_connectionId);
-        try
-        {
-            await endpoint.Sessions.DetachAsync(_connectionId, CancellationToken.None);
-        }
-        catch (Exception exception)
-        {
-            Log.DetachFailed(_logger, exception, _connectionId);
-            endpoint.Presence.RequestReconcile();
-        }
-    }
-
     private static partial class Log
     {
         [LoggerMessage(EventId = 6101, EventName = "SocketRefused", Level = LogLevel.Information, Message = "XAgent socket for {ClientId} refused: {Reason}")]
@@ -304,8 +288,5 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
 
         [LoggerMessage(EventId = 6104, EventName = "SocketFailed", Level = LogLevel.Error, Message = "XAgent socket {ConnectionId} of {InteractionId} failed")]
         public static partial void SessionFailed(ILogger logger, Exception exception, string connectionId, string interactionId);
-
-        [LoggerMessage(EventId = 6105, EventName = "SocketDetachFailed", Level = LogLevel.Warning, Message = "XAgent socket {ConnectionId} could not be detached")]
-        public static partial void DetachFailed(ILogger logger, Exception exception, string connectionId);
     }
 }
