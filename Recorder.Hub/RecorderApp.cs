@@ -7,6 +7,7 @@ using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
 using Recorder.Hub.Retention;
 using Recorder.Hub.Runs;
+using Recorder.Hub.XAgentWeb;
 
 namespace Recorder.Hub;
 
@@ -26,6 +27,7 @@ public static class RecorderApp
         builder.AddRecorderAuth();
         builder.AddRecorderHub();
         builder.AddRetention();
+        builder.AddXAgentWeb();
 
         var app = builder.Build();
         app.UseShutdownDraining();
@@ -36,6 +38,7 @@ public static class RecorderApp
         app.UseAuthorization();
         app.MapRecorderHub();
         app.MapRecordingsApi();
+        app.MapXAgentWeb();
         app.MapGet("/healthz", () => Results.Ok("ok"));
         return app;
     }

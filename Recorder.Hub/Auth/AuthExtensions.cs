@@ -11,6 +11,7 @@ public static class AuthExtensions
             .AddScheme<AuthenticationSchemeOptions, RecorderAuthenticationHandler>(RecorderAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddSingleton<FailedAuthentications>();
+        builder.Services.AddSingleton<UserCheck>();
         builder.AddConnectRateLimiting();
         return builder;
     }

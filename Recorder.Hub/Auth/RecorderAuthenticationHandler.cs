@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
-using Recorder.Data.Users;
 
 namespace Recorder.Hub.Auth;
 
@@ -16,13 +15,12 @@ public sealed partial class RecorderAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    UserRepository users,
-    FailedAuthentications failures)
+    UserCheck users)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "RecorderToken";
-    public const string UserNotExist = "user is not exist!";
-    public const string UserNotAvailable = "user is not available!";
+    public const string UserNotExist = UserCheck.NotExist;
+    public const string UserNotAvailable = UserCheck.NotAvailable;
     private const string FailureKey = "Recorder.AuthFailure";
 
     /// <summary>Why the request was not authenticated, in the words the client is told.</summary>
@@ -52,18 +50,7 @@ public sealed partial class RecorderAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var address = Context.Connection.RemoteIpAddress;
-        var userId = parameters.UserId ?? "";
-        string? failure;
-        if (failures.IsBlocked(userId, address))
-        {
-            failure = FailedAuthentications.Refusal; // no lookup: guessing gets no answer at all for a while
-        }
-        else if ((failure = await CheckAsync(parameters, Context.RequestAborted)) is not null)
-        {
-            failures.Record(userId, address);
-        }
-
+        var failure = await users.FailureAsync(parameters.UserId, parameters.Token, UserNotAvailable, Context.Connection.RemoteIpAddress, Context.RequestAborted);
         if (failure is not null)
         {
             Context.Items[FailureKey] = failure;
@@ -80,27 +67,6 @@ public sealed partial class RecorderAuthenticationHandler(
     {
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         return Response.WriteAsJsonAsync(new { error = FailureOf(Context) }, Context.RequestAborted);
-    }
-
-    private async Task<string?> CheckAsync(ConnectParameters parameters, CancellationToken cancellationToken)
-    {
-        if (parameters.UserId is null || parameters.UserId.Length > 256)
-        {
-            return UserNotExist;
-        }
-
-        var user = await users.FindAsync(parameters.UserId, cancellationToken);
-        if (user is null || user.Deleted)
-        {
-            return UserNotExist;
-        }
-
-        if (parameters.Token is null || !TokenHash.Matches(parameters.Token, user.TokenHash) || !user.Available || !user.IsBeta)
-        {
-            return UserNotAvailable;
-        }
-
-        return null;
     }
 
     private static partial class Log

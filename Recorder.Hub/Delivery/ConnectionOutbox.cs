@@ -1,19 +1,23 @@
-using Microsoft.AspNetCore.SignalR;
 using Recorder.Client.Contracts;
 
 namespace Recorder.Hub.Delivery;
 
 /// <summary>
 /// The envelopes queued for one connection, written in order by one drain task at a time. Fields other than
-/// <see cref="SendLock"/> are guarded by the <see cref="Subscriptions"/> gate.
+/// <see cref="SendLock"/> are guarded by the <see cref="Subscriptions"/> gate. The connection is a sink: its id, a
+/// writer, a way to reset it and a token that says it is gone (a SignalR connection and an XAgent web socket alike).
 /// </summary>
-internal sealed class ConnectionOutbox(string connectionId, HubCallerContext context, IRecorderClient caller)
+internal sealed class ConnectionOutbox(string connectionId, IRecorderClient caller, Action abort, CancellationToken aborted)
 {
     public string ConnectionId { get; } = connectionId;
 
-    public HubCallerContext Context { get; } = context;
-
     public IRecorderClient Caller { get; } = caller;
+
+    /// <summary>Resets the transport at once (a slow consumer): the client sees a dropped connection and resumes.</summary>
+    public Action Abort { get; } = abort;
+
+    /// <summary>Cancelled when the connection is gone.</summary>
+    public CancellationToken Aborted { get; } = aborted;
 
     public Queue<OutboxItem> Queue { get; } = new();
 

@@ -42,12 +42,31 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
         }
     }
 
-    /// <summary>Registers the connection; <paramref name="caller"/> writes to it.</summary>
-    public void Open(HubCallerContext context, IRecorderClient caller)
+    /// <summary>Registers the hub connection; <paramref name="caller"/> writes to it.</summary>
+    public void Open(HubCallerContext context, IRecorderClient caller) =>
+        Open(context.ConnectionId, caller, () =>
+        {
+            // HubCallerContext.Abort closes gracefully, which waits for the very writes that are stuck: reset the
+            // transport instead (the client sees a dropped connection, reconnects and resumes).
+            if (context.GetHttpContext() is { } http)
+            {
+                http.Abort();
+            }
+            else
+            {
+                context.Abort();
+            }
+        }, context.ConnectionAborted);
+
+    /// <summary>
+    /// Registers a connection: <paramref name="writer"/> writes to it (one call at a time), <paramref name="abort"/>
+    /// resets its transport, <paramref name="aborted"/> is cancelled when it is gone.
+    /// </summary>
+    public void Open(string connectionId, IRecorderClient writer, Action abort, CancellationToken aborted)
     {
         lock (_gate)
         {
-            _outboxes.TryAdd(context.ConnectionId, new ConnectionOutbox(context.ConnectionId, context, caller));
+            _outboxes.TryAdd(connectionId, new ConnectionOutbox(connectionId, writer, abort, aborted));
         }
     }
 
@@ -235,17 +254,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
         foreach (var outbox in slow)
         {
             Log.SlowConsumer(logger, outbox.ConnectionId, _options.SlowConsumerTimeout);
-
-            // HubCallerContext.Abort closes gracefully, which waits for the very writes that are stuck: reset the
-            // transport instead (the client sees a dropped connection, reconnects and resumes).
-            if (outbox.Context.GetHttpContext() is { } http)
-            {
-                http.Abort();
-            }
-            else
-            {
-                outbox.Context.Abort();
-            }
+            outbox.Abort();
         }
     }
 
@@ -533,7 +542,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             return;
         }
 
-        if (item.MarkSent && !outbox.Context.ConnectionAborted.IsCancellationRequested)
+        if (item.MarkSent && !outbox.Aborted.IsCancellationRequested)
         {
             sentMarks.Report(item.Subscription.Feed.InteractionId, item.Seq);
         }

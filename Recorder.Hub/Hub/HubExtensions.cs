@@ -28,6 +28,7 @@ public static class HubExtensions
         builder.Services.ConfigureHttpJsonOptions(o => RecorderProtocol.Configure(o.SerializerOptions));
         builder.Services.AddSingleton<InteractionSessions>();
         builder.Services.AddSingleton<ResumeLimits>();
+        builder.Services.AddSingleton<ConnectionDepartures>();
         builder.Services.AddHostedService<PongService>();
         return builder;
     }

@@ -44,7 +44,16 @@ public sealed partial class InteractionSessions(
         }
 
         var parameters = ConnectParameters.Of(http);
-        var clientId = parameters.ClientId ?? Guid.NewGuid().ToString("N");
+        return await ConnectAsync(context.ConnectionId, userId, parameters.ClientId, parameters.RecorderDir, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same for a connection that is not a hub connection (the XAgent web socket): the authenticated
+    /// <paramref name="userId"/>, the <paramref name="clientId"/> it names (generated when null) and its <c>recorder_dir</c>.
+    /// </summary>
+    public async Task<ConnectDecision> ConnectAsync(string connectionId, string userId, string? clientId, string? recorderDir, CancellationToken cancellationToken)
+    {
+        clientId ??= Guid.NewGuid().ToString("N");
         if (!IsInteractionId(clientId))
         {
             return Refuse("client_id must be 1 to 64 characters among letters, digits, '-' and '_'.");
@@ -53,12 +62,12 @@ public sealed partial class InteractionSessions(
         var root = recorderOptions.Value.RecordingsRoot;
         try
         {
-            RecorderDir.ResolveFolder(root, parameters.RecorderDir ?? "");
+            RecorderDir.ResolveFolder(root, recorderDir ?? "");
         }
         catch (RecorderDirException exception)
         {
             // No new interaction can come of it; re-attaching keeps the recording the interaction was created with.
-            return await interactions.AttachConnectionAsync(context.ConnectionId, clientId, userId, instance.Id, cancellationToken) is { } existing
+            return await interactions.AttachConnectionAsync(connectionId, clientId, userId, instance.Id, cancellationToken) is { } existing
                 ? new ConnectDecision(existing, false, null)
                 : Refuse(exception.Message);
         }
@@ -70,8 +79,8 @@ public sealed partial class InteractionSessions(
             Description = "XAgent Recorder",
             Agent = "XAgent",
             Mode = "auto",
-            RecorderRootDir = parameters.RecorderDir, // relative to the recordings root: no server path reaches a client
-            RecorderDir = parameters.RecorderDir,
+            RecorderRootDir = recorderDir, // relative to the recordings root: no server path reaches a client
+            RecorderDir = recorderDir,
             Status = RecorderStatus.Waiting,
             Message = "waiting...",
             CurrentStep = Guid.NewGuid().ToString("N"),
@@ -81,7 +90,7 @@ public sealed partial class InteractionSessions(
         for (var attempt = 0; attempt < 2; attempt++)
         {
             var auth = authOptions.Value;
-            var result = await interactions.ConnectAsync(candidate, context.ConnectionId, instance.Id, auth.CheckRunning,
+            var result = await interactions.ConnectAsync(candidate, connectionId, instance.Id, auth.CheckRunning,
                 new UserLimits(auth.LiveInteractionsPerUser, auth.ConnectionsPerUser), cancellationToken);
             switch (result.Outcome)
             {

@@ -17,7 +17,8 @@ public sealed partial class PongService(
         using var timer = new PeriodicTimer(options.Value.PongInterval);
         while (await Ticks.NextAsync(timer, stoppingToken))
         {
-            var ids = local.Snapshot();
+            // The XAgent web sockets send their own pongs (from their run's start, as the original does).
+            var ids = local.Snapshot().Where(id => !id.StartsWith(XAgentWeb.RecorderSocketEndpoint.ConnectionPrefix, StringComparison.Ordinal)).ToList();
             if (ids.Count == 0)
             {
                 continue;

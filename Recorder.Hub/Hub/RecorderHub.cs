@@ -16,7 +16,7 @@ public sealed partial class RecorderHub(
     Subscriptions subscriptions,
     RunScheduler runs,
     LocalConnections local,
-    PresenceService presence,
+    ConnectionDepartures departures,
     ResumeLimits limits,
     ILogger<RecorderHub> logger) : Hub<IRecorderClient>, IRecorderHub
 {
@@ -100,21 +100,7 @@ public sealed partial class RecorderHub(
         await subscriptions.SubscribeAsync(Context.ConnectionId, interactionId, afterSeq, Context.ConnectionAborted);
     }
 
-    /// <summary>Stops delivery and forgets the connection; if the database is unreachable, the heartbeat's reconcile removes it later.</summary>
-    private async Task ForgetAsync()
-    {
-        subscriptions.Close(Context.ConnectionId);
-        local.Remove(Context.ConnectionId);
-        try
-        {
-            await sessions.DetachAsync(Context.ConnectionId, CancellationToken.None);
-        }
-        catch (Exception exception)
-        {
-            Log.DetachFailed(logger, exception, Context.ConnectionId);
-            presence.RequestReconcile(); // its row is left behind: the reconciliation removes it and starts the grace
-        }
-    }
+    private Task ForgetAsync() => departures.ForgetAsync(Context.ConnectionId);
 
     /// <summary>
     /// Drops the transport without SignalR's close message: <see cref="HubCallerContext.Abort"/> would tell the
@@ -153,8 +139,5 @@ public sealed partial class RecorderHub(
 
         [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not attach to {InteractionId}; closing it so that it reconnects")]
         public static partial void AttachFailed(ILogger logger, Exception exception, string connectionId, string interactionId);
-
-        [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Connection {ConnectionId} could not be detached")]
-        public static partial void DetachFailed(ILogger logger, Exception exception, string connectionId);
     }
 }

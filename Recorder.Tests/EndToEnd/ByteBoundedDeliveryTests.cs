@@ -30,7 +30,7 @@ public sealed class ByteBoundedDeliveryTests(HubServer server) : IClassFixture<H
         var hubUrl = new Uri(new Uri(instance.Urls.First()), RecorderProtocol.HubPath);
         var (user, token) = await server.NewUserAsync();
 
-        await using var first = await PlainClient.AttachAsync(hubUrl, user, token, name, Guid.NewGuid().ToString("N"), Ct);
+        await using var first = await PlainClient.ConnectAsync(hubUrl, user, token, name, Ct);
         await first.StartRecorderAsync(Ct);
         await first.Ended.WaitAsync(TestEnvironment.Timeout, Ct);
         var expected = first.Raws.Select(r => r.Seq).ToList();
@@ -38,7 +38,7 @@ public sealed class ByteBoundedDeliveryTests(HubServer server) : IClassFixture<H
         Assert.True(expected.Count > Notebooks, $"{expected.Count} raws");
 
         var clients = await Task.WhenAll(Enumerable.Range(0, Resuming).Select(_ =>
-            PlainClient.AttachAsync(hubUrl, user, token, name, first.InteractionId, Ct)));
+            PlainClient.ConnectAsync(hubUrl, user, token, name, Ct, first.InteractionId)));
         try
         {
             await Task.WhenAll(clients.Select(c => c.ResumeAsync(0, Ct)));

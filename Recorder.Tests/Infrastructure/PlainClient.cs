@@ -70,18 +70,14 @@ public sealed class PlainClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Connects to <paramref name="hubUrl"/> creating a new interaction and waits for the connect message.</summary>
-    public static async Task<PlainClient> ConnectAsync(Uri hubUrl, string userId, string token, string recorderDir, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to <paramref name="hubUrl"/> creating a new interaction (or re-attaching to <paramref name="interactionId"/>
+    /// when given) and waits for the connect message.
+    /// </summary>
+    public static async Task<PlainClient> ConnectAsync(Uri hubUrl, string userId, string token, string recorderDir, CancellationToken cancellationToken,
+        string? interactionId = null)
     {
-        var client = new PlainClient(userId, token, recorderDir, Guid.NewGuid().ToString("N"));
-        await client.OpenAsync(hubUrl, cancellationToken);
-        return client;
-    }
-
-    /// <summary>Connects with <paramref name="interactionId"/> as its client_id: re-attaches to that interaction of the user.</summary>
-    public static async Task<PlainClient> AttachAsync(Uri hubUrl, string userId, string token, string recorderDir, string interactionId, CancellationToken cancellationToken)
-    {
-        var client = new PlainClient(userId, token, recorderDir, interactionId);
+        var client = new PlainClient(userId, token, recorderDir, interactionId ?? Guid.NewGuid().ToString("N"));
         await client.OpenAsync(hubUrl, cancellationToken);
         return client;
     }
