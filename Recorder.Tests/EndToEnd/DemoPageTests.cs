@@ -124,6 +124,10 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
             Assert.Equal("user is not available!", message);
             await WaitForAsync(page, "document.getElementById('conn-state').textContent === 'Disconnected' && !document.getElementById('connect').disabled", "the page back to Disconnected");
             Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#timeline li.entry').length").WaitAsync(TestEnvironment.Timeout));
+            // The refusal is the one reason shown: not also a transport error of the connection it closed.
+            var events = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#events li')].map(li => li.textContent)").WaitAsync(TestEnvironment.Timeout);
+            Assert.Contains(events, e => e.EndsWith("refused: user is not available!", StringComparison.Ordinal));
+            Assert.DoesNotContain(events, e => e.Contains("failed", StringComparison.Ordinal));
         }
         finally
         {

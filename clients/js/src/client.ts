@@ -184,6 +184,7 @@ export class RecorderClient extends Emitter<RecorderClientEvents> {
     private connectEnvelope: RecorderEnvelope<RecorderInteraction> | undefined;
     private stopped = false;
     private started = false;
+    private refusal: RecorderConnectionRefusedError | undefined;
 
     /** A client that is not connected yet: subscribe to its events, then call {@link start} (or use {@link connect}). */
     constructor(options: RecorderClientOptions) {
@@ -336,7 +337,9 @@ export class RecorderClient extends Emitter<RecorderClientEvents> {
                     this.emit("state", this.state);
                     this.connectEnvelope = await withTimeout(this.greeting.promise, timeoutMs, "the connect message");
                     break;
-                } catch (error) {
+                } catch (caught) {
+                    // A refusal wins over whatever else the attempt ended with.
+                    const error = this.refusal ?? caught;
                     if (this.connection.state !== "Disconnected") {
                         await this.connection.stop();
                     }
@@ -396,12 +399,15 @@ export class RecorderClient extends Emitter<RecorderClientEvents> {
         }
 
         const refused = new RecorderConnectionRefusedError(envelope.message || "refused");
+        this.refusal = refused;
         this.emit("refused", refused.reason);
-        if (!this.starting) {
-            // Refused on a reconnect: final.
-            this.end(refused);
-        }
         this.greeting.reject(refused);
+        if (this.starting) {
+            // start() stops the connection and throws the refusal (it may come before SignalR's start() resolves).
+            return;
+        }
+        // Refused on a reconnect: final.
+        this.end(refused);
         this.stopped = true;
         void this.connection.stop();
     }

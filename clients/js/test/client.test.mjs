@@ -58,6 +58,16 @@ describe("connect", () => {
         assert.equal(hub.connection.invocations.length, 0);
     });
 
+    it("throws the refusal also when it arrives before SignalR's start() has resolved", async () => {
+        const hub = new FakeHub();
+        hub.greetDuringHandshake = true;
+        hub.greet = () => refusal("user is not exist!");
+        await assert.rejects(connect(hub, { connectAttempts: 3 }),
+            (e) => e instanceof RecorderConnectionRefusedError && e.reason === "user is not exist!");
+        assert.equal(hub.connection.starts, 1);
+        assert.equal(hub.connection.state, "Disconnected");
+    });
+
     it("retries a transient start failure, up to connectAttempts", async () => {
         const hub = new FakeHub();
         hub.failStarts = 2;

@@ -31,6 +31,7 @@ export class FakeHub {
         this.greet = (c) => connectEnvelope(c.clientId, { last_seq: this.raws.length }); // or a refusal
         this.failStarts = 0;       // start() rejects this many times
         this.silentStarts = 0;     // start() succeeds but no connect envelope is sent, this many times
+        this.greetDuringHandshake = false; // the first message comes before start() resolves
     }
 
     /** The connection factory to hand to RecorderClient. */
@@ -91,6 +92,16 @@ export class FakeConnection {
         if (this.hub.failStarts > 0) {
             this.hub.failStarts--;
             throw new Error("WebSocket failed to connect (fake)");
+        }
+        if (this.hub.greetDuringHandshake) {
+            // The server's first message can arrive before SignalR's start() resolves; a stop() then makes it reject.
+            this.state = "Connecting";
+            this.deliver(this.hub.greet(this));
+            if (this.state === "Disconnected") {
+                throw new Error("The connection was stopped before the hub handshake could complete.");
+            }
+            this.state = "Connected";
+            return;
         }
         this.state = "Connected";
         this.attach();
