@@ -72,7 +72,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
             proxy.DropConnections();
 
             await WaitForAsync(page, "document.getElementById('run-state').textContent === 'finished'", "the run finished on the page");
-            var events = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#events li')].map(li => li.textContent)").WaitAsync(TestEnvironment.Timeout);
+            var events = await EventsAsync(page);
             Assert.Contains(events, e => e.Contains("connection lost", StringComparison.Ordinal));
             var resumedAfter = events.Select(e => ResumedAfter().Match(e)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value)).ToList();
             // The first Resume is after seq 0 (the connect), the second after what the page had when the socket was cut
@@ -106,6 +106,43 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
     }
 
     [Fact]
+    public async Task DisconnectThenConnectWithTheSameClientIdContinuesTheTimelineWithoutARepeat()
+    {
+        var (user, token) = await server.NewUserAsync();
+        var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+        await using var browser = await Chromium.LaunchAsync();
+        await using var page = await browser.NewPageAsync();
+        var log = Watch(page, server.BaseUrl.GetLeftPart(UriPartial.Authority));
+        try
+        {
+            await page.GoToAsync(new Uri(server.BaseUrl, "/").ToString(), WaitMs, [WaitUntilNavigation.Load]).WaitAsync(TestEnvironment.Timeout);
+            await FillAndConnectAsync(page, user, token, PacedHubServer.Recording);
+            var interactionId = await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout);
+            await page.ClickAsync("#start").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.querySelectorAll('#timeline li.entry').length >= 3", "three entries on the timeline");
+
+            await page.ClickAsync("#disconnect").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.getElementById('conn-state').textContent === 'Disconnected' && !document.getElementById('connect').disabled", "the page disconnected");
+            var shown = await SeqsAsync(page);
+            Assert.Equal(Enumerable.Range(1, shown.Length).Select(i => (long)i), shown);
+            Assert.InRange(shown.Length, 3, expected.Count - 1); // the rest comes after the re-attach
+
+            // Connect again: the client_id is kept, so this re-attaches and resumes after the last seq on the page.
+            await page.ClickAsync("#connect").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.getElementById('run-state').textContent === 'finished'", "the run finished on the page");
+            Assert.Equal(interactionId, await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout));
+            Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), await SeqsAsync(page));
+            var resumedAfter = (await EventsAsync(page)).Select(e => ResumedAfter().Match(e)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value));
+            Assert.Equal([0L, shown[^1]], resumedAfter);
+            Assert.True(log.Errors.IsEmpty, "errors on the page: " + string.Join(" | ", log.Errors));
+        }
+        finally
+        {
+            await SaveScreenshotAsync(page, Path.Combine(AppContext.BaseDirectory, "artifacts", "demo-page-reattached.png"), log);
+        }
+    }
+
+    [Fact]
     public async Task TheDemoPageShowsTheRefusalTextOfAWrongToken()
     {
         var (user, _) = await server.NewUserAsync();
@@ -125,7 +162,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
             await WaitForAsync(page, "document.getElementById('conn-state').textContent === 'Disconnected' && !document.getElementById('connect').disabled", "the page back to Disconnected");
             Assert.Equal(0, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#timeline li.entry').length").WaitAsync(TestEnvironment.Timeout));
             // The refusal is the one reason shown: not also a transport error of the connection it closed.
-            var events = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#events li')].map(li => li.textContent)").WaitAsync(TestEnvironment.Timeout);
+            var events = await EventsAsync(page);
             Assert.Contains(events, e => e.EndsWith("refused: user is not available!", StringComparison.Ordinal));
             Assert.DoesNotContain(events, e => e.Contains("failed", StringComparison.Ordinal));
         }
@@ -144,6 +181,9 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
         await WaitForAsync(page, "document.getElementById('conn-state').textContent === 'Connected' && !document.getElementById('start').disabled", "the page connected");
     }
 
+    private static async Task<string[]> EventsAsync(IPage page) =>
+        await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#events li')].map(li => li.textContent)").WaitAsync(TestEnvironment.Timeout);
+
     private static async Task<long[]> SeqsAsync(IPage page) =>
         await page.EvaluateExpressionAsync<long[]>("[...document.querySelectorAll('#timeline li.entry')].map(li => Number(li.dataset.seq))").WaitAsync(TestEnvironment.Timeout);
 
@@ -155,7 +195,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
         }
         catch (Exception e) when (e is WaitTaskTimeoutException or TimeoutException)
         {
-            var events = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#events li')].map(li => li.textContent)").WaitAsync(TestEnvironment.Timeout);
+            var events = await EventsAsync(page);
             Assert.Fail($"timed out waiting for {what} ({condition}); the page's events: {string.Join(" | ", events)}");
         }
     }
