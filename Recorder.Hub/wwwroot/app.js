@@ -1,12 +1,12 @@
-// Recorder demo page: connects to the hub with @microsoft/signalr (vendored in lib/signalr), starts a replay and
-// shows every message of the run. All data is rendered with textContent / DOM properties, never innerHTML.
-// The wire contract is described in docs/protocol.md.
+// Recorder demo page: connects to the hub with the JavaScript client of clients/js (@recorder/client, on top of
+// @microsoft/signalr), bundled at build time into dist/recorder-client.js, starts a replay and shows every message of
+// the run. The client reconnects and resumes by itself and hands out every raw once, in seq order: the page only
+// renders. All data is rendered with textContent / DOM properties, never innerHTML. The wire contract is described in
+// docs/protocol.md.
+import { LogLevel, RecorderClient, RecorderConnectionRefusedError, newClientId } from "./dist/recorder-client.js";
+
 (function () {
     "use strict";
-
-    var TERMINAL = { finished: true, failed: true };
-    var GREETING_TIMEOUT_MS = 15000;
-    var RECONNECT_WINDOW_MS = 2 * 60 * 1000;
 
     var $ = function (id) { return document.getElementById(id); };
     var ui = {
@@ -18,208 +18,96 @@
         timeline: $("timeline"), empty: $("timeline-empty"), runState: $("run-state"),
     };
 
-    var connection = null;
-    var interactionId = null;  // from the connect envelope
-    var attached = false;      // the current connection got its connect envelope
-    var greeting = null;       // { promise, resolve, reject } for the next connect envelope
-    var pongs = 0;
-
-    // ------------------------------------------------------------------ seq ordering (as Recorder.Client's MessageSequencer)
-
-    // Every raw once, in seq order: a seq <= lastSeq is a duplicate and dropped; a seq beyond lastSeq + 1 waits in
-    // `early` until the gap before it is filled; the terminal raw (finished / failed) ends the stream.
-    var seq = { lastSeq: 0, early: new Map(), completed: false };
-
-    function resetSequencer() {
-        seq = { lastSeq: 0, early: new Map(), completed: false };
-    }
-
-    function accept(envelope) {
-        if (seq.completed || envelope.seq <= seq.lastSeq) {
-            return;
-        }
-        if (envelope.seq !== seq.lastSeq + 1) {
-            if (!seq.early.has(envelope.seq)) {
-                seq.early.set(envelope.seq, envelope);
-            }
-            return;
-        }
-        deliver(envelope);
-        while (!seq.completed && seq.early.has(seq.lastSeq + 1)) {
-            var next = seq.early.get(seq.lastSeq + 1);
-            seq.early.delete(seq.lastSeq + 1);
-            deliver(next);
-        }
-    }
-
-    function deliver(envelope) {
-        seq.lastSeq = envelope.seq;
-        if (TERMINAL[envelope.status]) {
-            seq.completed = true;
-            seq.early.clear();
-        }
-        render(envelope);
-    }
+    var client = null;            // the current RecorderClient (one per Connect)
+    var shownInteraction = null;  // the interaction whose raws the timeline shows
+    var shownSeq = 0;             // the last seq on the timeline (every lower one is there too)
 
     // ------------------------------------------------------------------ connection
 
-    function newGreeting() {
-        var g = {};
-        g.promise = new Promise(function (resolve, reject) { g.resolve = resolve; g.reject = reject; });
-        g.promise.catch(function () { /* handled by whoever awaits it */ });
-        return g;
-    }
-
-    function withTimeout(promise, ms, what) {
-        return new Promise(function (resolve, reject) {
-            var timer = setTimeout(function () { reject(new Error(what + " timed out")); }, ms);
-            promise.then(function (v) { clearTimeout(timer); resolve(v); }, function (e) { clearTimeout(timer); reject(e); });
-        });
-    }
-
-    function randomHexId() {
-        var bytes = new Uint8Array(16);
-        crypto.getRandomValues(bytes);
-        return Array.prototype.map.call(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
-    }
-
-    // Reconnect at once, then after 250 ms, 500 ms, 1 s, ... (at most 5 s), for two minutes: the .NET client's policy.
-    var reconnectPolicy = {
-        nextRetryDelayInMilliseconds: function (ctx) {
-            if (ctx.elapsedMilliseconds >= RECONNECT_WINDOW_MS) {
-                return null;
-            }
-            return ctx.previousRetryCount === 0 ? 0 : Math.min(5000, 250 * Math.pow(2, ctx.previousRetryCount - 1));
-        },
-    };
-
-    function connectUrl() {
-        var url = new URL(ui.hubUrl.value.trim(), location.href);
-        url.searchParams.set("user_id", ui.userId.value.trim());
-        url.searchParams.set("token", ui.token.value);
-        url.searchParams.set("recorder_dir", ui.recorderDir.value.trim());
-        url.searchParams.set("client_id", ui.clientId.value.trim());
-        return url.toString();
-    }
-
     async function connect() {
         if (!ui.clientId.value.trim()) {
-            ui.clientId.value = randomHexId();
+            ui.clientId.value = newClientId();
         }
+        var clientId = ui.clientId.value.trim();
         hideRefusal();
-        attached = false;
-        greeting = newGreeting();
+        if (clientId !== shownInteraction) {
+            // Another interaction: a new timeline. The same one again (Connect after Disconnect): resume after the
+            // last seq shown, so the timeline goes on without a repeat.
+            shownInteraction = clientId;
+            shownSeq = 0;
+            clearTimeline();
+        }
 
-        var c = new signalR.HubConnectionBuilder()
-            .withUrl(connectUrl())
-            .withAutomaticReconnect(reconnectPolicy)
-            .configureLogging(signalR.LogLevel.Warning)
-            .build();
-        connection = c;
-
-        c.on("Message", function (envelope) { onMessage(c, envelope); });
-        c.on("Pong", function () {
-            pongs += 1;
-            ui.pongs.textContent = pongs + (pongs === 1 ? " pong" : " pongs") + ", last " + clock();
+        var c = new RecorderClient({
+            hubUrl: ui.hubUrl.value.trim(),
+            userId: ui.userId.value.trim(),
+            token: ui.token.value,
+            recorderDir: ui.recorderDir.value.trim(),
+            clientId: clientId,
+            afterSeq: shownSeq,
+            connectAttempts: 2,
+            logLevel: LogLevel.Warning,
         });
-        c.onreconnecting(function (error) {
-            if (c !== connection) { return; }
-            attached = false;
-            greeting = newGreeting();
+        client = c;
+        var mine = function (handler) {
+            return function () {
+                if (c === client) { handler.apply(null, arguments); }
+            };
+        };
+
+        c.on("state", mine(function () { updateState(); }));
+        c.on("connect", mine(onConnected));
+        c.on("refused", mine(function (reason) {
+            showRefusal(reason);
+            logEvent("refused: " + reason, "error");
+        }));
+        c.on("resumed", mine(function (after) {
+            logEvent("resumed " + c.interactionId.slice(0, 8) + "\u2026 after seq " + after);
+        }));
+        c.on("pong", mine(function () {
+            ui.pongs.textContent = c.pongs + (c.pongs === 1 ? " pong" : " pongs") + ", last " + clock();
+        }));
+        c.on("reconnecting", mine(function (error) {
             logEvent("connection lost" + (error ? ": " + error.message : "") + "; reconnecting");
-            updateState();
-        });
-        c.onreconnected(function () {
-            if (c !== connection) { return; }
-            logEvent("reconnected");
-            updateState();
-            resumeAfterReconnect(c);
-        });
-        c.onclose(function (error) {
-            if (c !== connection) { return; }
-            attached = false;
-            greeting.reject(new Error("connection closed"));
+        }));
+        c.on("reconnected", mine(function () { logEvent("reconnected"); }));
+        c.on("interactionClosed", mine(function (lastSeq) {
+            logEvent("this interaction was closed by the server after seq " + lastSeq + " (its owner left for longer than the grace period); clear client_id for a new run", "error");
+        }));
+        c.on("close", mine(function (error) {
             logEvent("disconnected" + (error ? ": " + error.message : ""));
-            updateState();
-        });
+        }));
 
-        updateState("Connecting");
         logEvent("connecting as " + ui.userId.value.trim() + " to " + ui.hubUrl.value.trim());
+        updateState("Connecting");
         try {
             await c.start();
-            updateState();
-            await withTimeout(greeting.promise, GREETING_TIMEOUT_MS, "the connect message");
-            await resume(c);
         } catch (error) {
-            var refused = c === connection && !ui.refusal.hidden;
-            if (!refused) {
+            if (c === client && !(error instanceof RecorderConnectionRefusedError)) {
                 logEvent("connect failed: " + error.message, "error");
             }
-            if (c.state !== signalR.HubConnectionState.Disconnected) {
-                await c.stop();
-            }
-            if (c === connection) {
-                updateState();
-            }
-        }
-    }
-
-    // Asks for every raw after the last one shown: after the first connect (raws written before this connection
-    // joined), and after each reconnect (raws pushed while it was away). Duplicates are dropped by the sequencer.
-    async function resume(c) {
-        var after = seq.lastSeq;
-        await c.invoke("Resume", interactionId, after);
-        logEvent("resumed " + interactionId.slice(0, 8) + "\u2026 after seq " + after);
-    }
-
-    async function resumeAfterReconnect(c) {
-        try {
-            await withTimeout(greeting.promise, GREETING_TIMEOUT_MS, "the connect message");
-            await resume(c);
-        } catch (error) {
-            if (c.state === signalR.HubConnectionState.Connected) {
-                logEvent("resume failed: " + error.message, "error");
-            }
-        }
-    }
-
-    function onMessage(c, envelope) {
-        if (c !== connection || !envelope) {
+            if (c === client) { updateState(); }
             return;
         }
-        if (envelope.seq > 0) {
-            accept(envelope);
-        } else if (envelope.success) {
-            onConnected(envelope);
-        } else {
-            onRefused(c, envelope);
+
+        // Every raw once, in seq order, across reconnects; the loop ends after finished / failed.
+        try {
+            for await (var envelope of c.messages()) {
+                if (c !== client) { return; }
+                shownSeq = envelope.seq;
+                render(envelope);
+            }
+        } catch (error) {
+            if (c === client && !(error instanceof RecorderConnectionRefusedError)) {
+                logEvent("stream ended: " + error.message, "error");
+            }
         }
     }
 
     function onConnected(envelope) {
-        if (envelope.interaction_id !== interactionId) {
-            interactionId = envelope.interaction_id;
-            resetSequencer();
-            clearTimeline();
-        }
-        attached = true;
         showInteraction(envelope.data, envelope.interaction_id);
         logEvent("connect: " + (envelope.message || "connected") + " (interaction " + envelope.interaction_id + ")");
-        greeting.resolve(envelope);
         updateState();
-    }
-
-    function onRefused(c, envelope) {
-        var reason = envelope.message || "refused";
-        showRefusal(reason);
-        logEvent("refused: " + reason, "error");
-        greeting.reject(new Error(reason));
-        // The server closes a refused connection itself; stopping here keeps it from reconnecting.
-        c.stop().finally(function () {
-            if (c === connection) {
-                updateState();
-            }
-        });
     }
 
     // ------------------------------------------------------------------ controls
@@ -230,14 +118,14 @@
 
     ui.form.addEventListener("submit", function (event) {
         event.preventDefault();
-        if (!connection || connection.state === signalR.HubConnectionState.Disconnected) {
+        if (!client || client.state === "Disconnected") {
             connect();
         }
     });
 
     ui.disconnect.addEventListener("click", function () {
-        if (connection) {
-            connection.stop();
+        if (client) {
+            client.stop();
         }
     });
 
@@ -247,21 +135,21 @@
     });
 
     ui.start.addEventListener("click", function () {
-        invoke("StartRecorder").then(function (ok) {
+        invoke("StartRecorder", function () { return client.startRecorder(); }).then(function (ok) {
             if (ok) {
                 logEvent("StartRecorder sent");
-                if (seq.lastSeq === 0) { ui.runState.textContent = "starting\u2026"; }
+                if (shownSeq === 0) { ui.runState.textContent = "starting\u2026"; }
             }
         });
     });
 
     ui.ping.addEventListener("click", function () {
-        invoke("Ping").then(function (ok) { if (ok) { logEvent("Ping sent"); } });
+        invoke("Ping", function () { return client.ping(); }).then(function (ok) { if (ok) { logEvent("Ping sent"); } });
     });
 
-    async function invoke(method) {
+    async function invoke(method, call) {
         try {
-            await connection.invoke(method);
+            await call();
             return true;
         } catch (error) {
             logEvent(method + " failed: " + error.message, "error");
@@ -270,11 +158,11 @@
     }
 
     function updateState(forced) {
-        var state = forced || (connection ? connection.state : "Disconnected");
+        var state = forced || (client ? client.state : "Disconnected");
         ui.state.textContent = state;
         ui.state.dataset.state = state;
         var disconnected = state === "Disconnected";
-        var ready = state === "Connected" && attached;
+        var ready = state === "Connected" && client !== null && client.attached;
         ui.connect.disabled = !disconnected;
         ui.disconnect.disabled = disconnected;
         ui.start.disabled = !ready;
@@ -403,11 +291,8 @@
                 ui.interaction.appendChild(el("dd", null, String(row[1])));
             }
         });
-        if (seq.lastSeq === 0 && data.status && data.status !== "waiting") {
+        if (shownSeq === 0 && data.status && data.status !== "waiting") {
             ui.runState.textContent = "interaction is " + data.status;
-        }
-        if (data.status === "closed") {
-            logEvent("this interaction was closed (its owner left for longer than the grace period); clear client_id for a new run", "error");
         }
     }
 

@@ -4,6 +4,8 @@
 #   ./deploy/local/test.sh                                   # everything
 #   ./deploy/local/test.sh --filter "FullyQualifiedName~Replay"  # extra args go to `dotnet test`
 #
+# First the JavaScript client's unit tests (clients/js: `npm test`, node's test runner; `npm ci` first when its
+# node_modules is missing or older than package-lock.json; RECORDER_SKIP_JS_TESTS=1 skips them, e.g. with a filter).
 # Starts (or reuses) PostgreSQL on 127.0.0.1:${RECORDER_PG_PORT:-25432} and Redis on
 # 127.0.0.1:${RECORDER_REDIS_PORT:-26379}, exports ConnectionStrings__Recorder/Redis and
 # RECORDER_TEST_PG/RECORDER_TEST_REDIS, runs `dotnet test Recorder.sln -c Release "$@"` and exits
@@ -22,6 +24,7 @@ cd "$ROOT"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 command -v dotnet >/dev/null 2>&1 || { echo "[recorder] ERROR: dotnet (SDK 10) is not on PATH" >&2; exit 1; }
+command -v npm >/dev/null 2>&1 || { echo "[recorder] ERROR: npm (Node.js 20 or later) is not on PATH: the build bundles clients/js with it" >&2; exit 1; }
 
 recorder_pg_start || { echo "[recorder] ERROR: PostgreSQL did not start (see above)" >&2; exit 1; }
 recorder_redis_start || { echo "[recorder] ERROR: Redis did not start (see above)" >&2; exit 1; }
@@ -36,6 +39,23 @@ fi
 
 mkdir -p "$RECORDER_DATA_DIR"
 out="$RECORDER_DATA_DIR/test-output.log"
+js_out="$RECORDER_DATA_DIR/js-test-output.log"
+: >"$js_out"
+
+js_rc=0
+if [ "${RECORDER_SKIP_JS_TESTS:-0}" != 1 ]; then
+    echo "[recorder] clients/js: npm test" >&2
+    set +e
+    (
+        cd "$ROOT/clients/js" || exit 1
+        if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+            npm ci --ignore-scripts --no-audit --no-fund || exit 1
+        fi
+        npm test
+    ) 2>&1 | tee "$js_out"
+    js_rc=${PIPESTATUS[0]}
+    set -e
+fi
 echo "[recorder] dotnet test Recorder.sln -c Release ${args[*]}" >&2
 
 set +e
@@ -43,8 +63,12 @@ dotnet test Recorder.sln -c Release "${args[@]}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 
-# One summary line over all test assemblies, e.g. "Tests: 120 passed, 0 failed, 3 skipped".
+# One summary line over all test assemblies and the JavaScript tests, e.g. "Tests: 120 passed, 0 failed, 3 skipped".
 awk '
+    # node --test: "# pass 16", "# fail 0", "# skipped 0" (TAP, when piped) or "ℹ pass 16" (spec, on a terminal)
+    /^(#|ℹ) pass [0-9]+$/    { p += $3; found = 1 }
+    /^(#|ℹ) fail [0-9]+$/    { f += $3; found = 1 }
+    /^(#|ℹ) skipped [0-9]+$/ { k += $3 }
     /(Passed|Failed)! +- +Failed: / {
         line = $0; found = 1
         if (match(line, /Failed: *[0-9]+/))  { s = substr(line, RSTART, RLENGTH); gsub(/[^0-9]/, "", s); f += s }
@@ -59,6 +83,10 @@ awk '
         } else {
             print "[recorder] no test summary found in the output (build failure, or no tests)"
         }
-    }' "$out"
+    }' "$js_out" "$out"
 
+if [ "$js_rc" != 0 ]; then
+    echo "[recorder] the JavaScript client tests failed (exit $js_rc; see $js_out)" >&2
+    [ "$rc" != 0 ] || rc=$js_rc
+fi
 exit "$rc"
