@@ -1,10 +1,8 @@
 using System.Text.Json;
-using Dapper;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Recorder.Client;
 using Recorder.Client.Contracts;
-using Recorder.Data.Users;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -20,37 +18,34 @@ public sealed class RefusalTextTests(HubServer server) : IClassFixture<HubServer
 
     private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
-    /// <summary>The user a case connects as.</summary>
-    public enum Who { Valid, WrongToken, Unknown, TooLongId, Deleted, NotBeta, Unavailable }
-
-    public static TheoryData<Who, string?, string, string, bool> Cases => new()
+    public static TheoryData<UserKind, string?, string, string, bool> Cases => new()
     {
-        { Who.Unknown, null, "multi_subtask", "user is not exist!", true },
-        { Who.TooLongId, null, "multi_subtask", "user is not exist!", true },
-        { Who.Deleted, null, "multi_subtask", "user is not exist!", true },
-        { Who.WrongToken, null, "multi_subtask", "user is not available!", true },
-        { Who.Unavailable, null, "multi_subtask", "user is not available!", true },
-        { Who.NotBeta, null, "multi_subtask", "user is not available!", true },
-        { Who.Valid, "not valid!", "multi_subtask", "client_id must be 1 to 64 characters among letters, digits, '-' and '_'.", true },
-        { Who.Valid, new string('a', 65), "multi_subtask", "client_id must be 1 to 64 characters among letters, digits, '-' and '_'.", true },
-        { Who.Valid, null, " ", "recorder_dir is required: name the recording to replay.", true },
-        { Who.Valid, null, new string('r', 513), "recorder_dir is longer than 512 characters.", true },
-        { Who.Valid, null, "multi\tsubtask", "recorder_dir must not contain control characters.", false },
-        { Who.Valid, null, "/etc", Absolute, true },
-        { Who.Valid, null, "\\etc", Absolute, true },
-        { Who.Valid, null, "~x", Absolute, true },
-        { Who.Valid, null, "C:x", Absolute, true },
-        { Who.Valid, null, "../multi_subtask", Segments, true },
-        { Who.Valid, null, "./multi_subtask", Segments, true },
-        { Who.Valid, null, "multi_subtask//x", Segments, true },
-        { Who.Valid, null, "..\\x", Segments, true },
+        { UserKind.Unknown, null, "multi_subtask", "user is not exist!", true },
+        { UserKind.TooLongId, null, "multi_subtask", "user is not exist!", true },
+        { UserKind.Deleted, null, "multi_subtask", "user is not exist!", true },
+        { UserKind.WrongToken, null, "multi_subtask", "user is not available!", true },
+        { UserKind.Unavailable, null, "multi_subtask", "user is not available!", true },
+        { UserKind.NotBeta, null, "multi_subtask", "user is not available!", true },
+        { UserKind.Valid, "not valid!", "multi_subtask", "client_id must be 1 to 64 characters among letters, digits, '-' and '_'.", true },
+        { UserKind.Valid, new string('a', 65), "multi_subtask", "client_id must be 1 to 64 characters among letters, digits, '-' and '_'.", true },
+        { UserKind.Valid, null, " ", "recorder_dir is required: name the recording to replay.", true },
+        { UserKind.Valid, null, new string('r', 513), "recorder_dir is longer than 512 characters.", true },
+        { UserKind.Valid, null, "multi\tsubtask", "recorder_dir must not contain control characters.", false },
+        { UserKind.Valid, null, "/etc", Absolute, true },
+        { UserKind.Valid, null, "\\etc", Absolute, true },
+        { UserKind.Valid, null, "~x", Absolute, true },
+        { UserKind.Valid, null, "C:x", Absolute, true },
+        { UserKind.Valid, null, "../multi_subtask", Segments, true },
+        { UserKind.Valid, null, "./multi_subtask", Segments, true },
+        { UserKind.Valid, null, "multi_subtask//x", Segments, true },
+        { UserKind.Valid, null, "..\\x", Segments, true },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task EachDocumentedRefusalIsSentInItsOwnWords(Who who, string? clientId, string recorderDir, string expected, bool alsoAsHeaders)
+    public async Task EachDocumentedRefusalIsSentInItsOwnWords(UserKind who, string? clientId, string recorderDir, string expected, bool alsoAsHeaders)
     {
-        var (userId, token) = await UserAsync(who);
+        var (userId, token) = await server.UserAsync(who);
         foreach (var useHeaders in alsoAsHeaders ? new[] { false, true } : [false])
         {
             var options = server.ClientOptions(userId, token, recorderDir, clientId) with { UseHeaders = useHeaders };
@@ -59,42 +54,6 @@ public sealed class RefusalTextTests(HubServer server) : IClassFixture<HubServer
         }
 
         Assert.Equal(0, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @userId", new { userId }));
-    }
-
-    private async Task<(string UserId, string Token)> UserAsync(Who who)
-    {
-        if (who is Who.Unknown)
-        {
-            return ($"nobody-{Guid.NewGuid():N}", "x");
-        }
-
-        if (who is Who.TooLongId)
-        {
-            return (new string('u', 257), "x");
-        }
-
-        var (userId, token) = await server.NewUserAsync();
-        var users = new UserRepository(server.Database.DataSource);
-        switch (who)
-        {
-            case Who.WrongToken:
-                return (userId, token + "-wrong");
-            case Who.Unavailable:
-                await users.UpsertAsync(userId, token, "", userId, available: false, isBeta: true, Ct);
-                break;
-            case Who.NotBeta:
-                await users.UpsertAsync(userId, token, "", userId, available: true, isBeta: false, Ct);
-                break;
-            case Who.Deleted:
-                await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
-                {
-                    await connection.ExecuteAsync("UPDATE users SET deleted = true WHERE user_id = @userId", new { userId });
-                }
-
-                break;
-        }
-
-        return (userId, token);
     }
 
     [Fact]

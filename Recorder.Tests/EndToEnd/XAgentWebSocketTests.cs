@@ -2,8 +2,6 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Dapper;
-using Recorder.Data.Users;
 using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
 
@@ -142,51 +140,28 @@ public sealed class XAgentWebSocketTests(HubServer server) : IClassFixture<HubSe
         Assert.Equal(1, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE interaction_id = @clientId", new { clientId }));
     }
 
-    public enum Who { Unknown, WrongToken, Unavailable, NotBeta, Deleted, Busy }
-
-    public static TheoryData<Who, string> Refusals => new()
+    /// <summary>The user, whether it already has a waiting interaction, and the refusal.</summary>
+    public static TheoryData<UserKind, bool, string> Refusals => new()
     {
-        { Who.Unknown, "user is not exist!" },
-        { Who.Deleted, "user is not exist!" },
-        { Who.WrongToken, "user is not available!" },
-        { Who.Unavailable, "user is not available!" },
-        { Who.NotBeta, ProductionMode },
-        { Who.Busy, "You have a running interaction, please wait for it to finish!" },
+        { UserKind.Unknown, false, "user is not exist!" },
+        { UserKind.Deleted, false, "user is not exist!" },
+        { UserKind.WrongToken, false, "user is not available!" },
+        { UserKind.Unavailable, false, "user is not available!" },
+        { UserKind.NotBeta, false, ProductionMode },
+        { UserKind.Valid, true, "You have a running interaction, please wait for it to finish!" },
     };
 
     [Theory]
     [MemberData(nameof(Refusals))]
-    public async Task EachRefusalIsAFailedFrameInTheOriginalsWordsAfterTheAcceptThenClose1000AndCreatesNothing(Who who, string expected)
+    public async Task EachRefusalIsAFailedFrameInTheOriginalsWordsAfterTheAcceptThenClose1000AndCreatesNothing(UserKind who, bool hasWaiting, string expected)
     {
-        var (userId, token) = await server.NewUserAsync();
-        var users = new UserRepository(server.Database.DataSource);
+        var (userId, token) = await server.UserAsync(who);
         XAgentWebClient? busy = null;
-        switch (who)
+        if (hasWaiting)
         {
-            case Who.Unknown:
-                userId = $"nobody-{Guid.NewGuid():N}";
-                break;
-            case Who.WrongToken:
-                token += "-wrong";
-                break;
-            case Who.Unavailable:
-                await users.UpsertAsync(userId, token, "", userId, available: false, isBeta: true, Ct);
-                break;
-            case Who.NotBeta:
-                await users.UpsertAsync(userId, token, "", userId, available: true, isBeta: false, Ct);
-                break;
-            case Who.Deleted:
-                await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))
-                {
-                    await connection.ExecuteAsync("UPDATE users SET deleted = true WHERE user_id = @userId", new { userId });
-                }
-
-                break;
-            case Who.Busy:
-                // The user's first interaction waits (its run not started): check_running refuses a second one.
-                busy = await XAgentWebClient.ConnectAsync(server.BaseUrl, Guid.NewGuid().ToString("N"), XAgentWebClient.Query(userId, token, "multi_subtask"), Ct, sendRecorder: false);
-                Assert.Equal("connect", (await busy.First.WaitAsync(TestEnvironment.Timeout)).Status);
-                break;
+            // The user's first interaction waits (its run not started): check_running refuses a second one.
+            busy = await XAgentWebClient.ConnectAsync(server.BaseUrl, Guid.NewGuid().ToString("N"), XAgentWebClient.Query(userId, token, "multi_subtask"), Ct, sendRecorder: false);
+            Assert.Equal("connect", (await busy.First.WaitAsync(TestEnvironment.Timeout)).Status);
         }
 
         try

@@ -103,6 +103,43 @@ public class HubServer : IAsyncLifetime
         return (userId, token);
     }
 
+    /// <summary>A user of the given kind: a new valid one, changed as <paramref name="who"/> says (or none at all).</summary>
+    public async Task<(string UserId, string Token)> UserAsync(UserKind who)
+    {
+        if (who is UserKind.Unknown)
+        {
+            return ($"nobody-{Guid.NewGuid():N}", "x");
+        }
+
+        if (who is UserKind.TooLongId)
+        {
+            return (new string('u', 257), "x");
+        }
+
+        var (userId, token) = await NewUserAsync();
+        var users = new UserRepository(Database.DataSource);
+        switch (who)
+        {
+            case UserKind.WrongToken:
+                return (userId, token + "-wrong");
+            case UserKind.Unavailable:
+                await users.UpsertAsync(userId, token, "", userId, available: false, isBeta: true, CancellationToken.None);
+                break;
+            case UserKind.NotBeta:
+                await users.UpsertAsync(userId, token, "", userId, available: true, isBeta: false, CancellationToken.None);
+                break;
+            case UserKind.Deleted:
+                await using (var connection = await Database.DataSource.OpenConnectionAsync(CancellationToken.None))
+                {
+                    await connection.ExecuteAsync("UPDATE users SET deleted = true WHERE user_id = @userId", new { userId });
+                }
+
+                break;
+        }
+
+        return (userId, token);
+    }
+
     public RecorderClientOptions ClientOptions(string userId, string token, string recorderDir, string? clientId = null, Uri? hubUrl = null) => new()
     {
         HubUrl = hubUrl ?? HubUrl,
