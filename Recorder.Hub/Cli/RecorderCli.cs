@@ -132,11 +132,20 @@ public static class RecorderCli
         });
         import.TreatUnmatchedTokensAsErrors = false;
 
-        var list = new Command("list", "List the recordings imported into running_record.");
+        var json = new Option<bool>("--json") { Description = "Print a JSON array of {record_id, rows, first_time} instead of text lines." };
+        var list = new Command("list", "List the recordings imported into running_record.") { json };
         list.SetAction(async (parse, ct) =>
         {
             await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
-            foreach (var recording in await services.GetRequiredService<RunningRecordRepository>().ListRecordingsAsync(ct))
+            var recordings = await services.GetRequiredService<RunningRecordRepository>().ListRecordingsAsync(ct);
+            if (parse.GetValue(json))
+            {
+                var array = recordings.Select(r => new { record_id = r.RecordId, rows = r.Rows, first_time = DateTime.SpecifyKind(r.FirstTime, DateTimeKind.Utc) });
+                await parse.InvocationConfiguration.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(array).AsMemory(), ct);
+                return 0;
+            }
+
+            foreach (var recording in recordings)
             {
                 await parse.InvocationConfiguration.Output.WriteLineAsync($"{recording.RecordId}\t{recording.Rows} records\t{recording.FirstTime:yyyy-MM-dd HH:mm:ss}Z".AsMemory(), ct);
             }

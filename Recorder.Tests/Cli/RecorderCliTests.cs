@@ -118,39 +118,25 @@ public sealed class RecorderCliTests : IAsyncLifetime
         Assert.Equal(0, await RunAsync("recordings", "import", Path.Combine(TestEnvironment.FixtureRecordings, "multi_subtask")));
         var rows = (await new RunningRecordRepository(_database.DataSource).ListAsync("multi_subtask", CancellationToken.None)).Count;
 
-        var output = new StringWriter();
-        var original = Console.Out;
-        Console.SetOut(output);
-        try
-        {
-            Assert.Equal(0, await RunAsync("recordings", "list"));
-        }
-        finally
-        {
-            Console.SetOut(original);
-        }
+        var (code, output, _) = await RunCapturedAsync("recordings", "list");
+        Assert.Equal(0, code);
+        Assert.Contains(output.Split('\n'), line => line.StartsWith($"multi_subtask\t{rows} records\t", StringComparison.Ordinal));
 
-        Assert.Contains(output.ToString().Split('\n'), line => line.StartsWith($"multi_subtask\t{rows} records\t", StringComparison.Ordinal));
+        var (jsonCode, json, _) = await RunCapturedAsync("recordings", "list", "--json");
+        Assert.Equal(0, jsonCode);
+        var listed = System.Text.Json.JsonDocument.Parse(json).RootElement.EnumerateArray().Single(r => r.GetProperty("record_id").GetString() == "multi_subtask");
+        Assert.Equal(rows, listed.GetProperty("rows").GetInt64());
+        Assert.Equal(DateTimeKind.Utc, listed.GetProperty("first_time").GetDateTime().Kind);
     }
 
-    /// <summary>Runs the verb with its standard output and error captured.</summary>
+    /// <summary>Runs the verb with its output and error written to strings (not the process's console: tests run in parallel).</summary>
     private async Task<(int Code, string Output, string Error)> RunCapturedAsync(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var (originalOut, originalError) = (Console.Out, Console.Error);
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var code = await RunAsync(args);
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
+        var code = await RecorderCli.RunAsync([.. args, $"--ConnectionStrings:Recorder={_database.ConnectionString}"],
+            new System.CommandLine.InvocationConfiguration { Output = output, Error = error }).WaitAsync(TestEnvironment.Timeout);
+        return (code, output.ToString(), error.ToString());
     }
 
     /// <summary>A finished interaction last changed <paramref name="age"/> ago with two raws and one workspace file.</summary>
