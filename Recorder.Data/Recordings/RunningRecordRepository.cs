@@ -107,7 +107,7 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
         dataSource.QueryListAsync<(string Name, byte[] Content)>(FilesSql, new { recordId }, cancellationToken);
 
     private const string SummarySql = """
-        SELECT record_id, count(*) AS rows, min(create_time) AS first_time, max(create_time) AS last_time
+        SELECT record_id, count(*) AS rows, min(create_time) AS first_time
         FROM running_record WHERE NOT is_deleted
         GROUP BY record_id ORDER BY record_id
         """;

@@ -18,5 +18,4 @@ public sealed class RecordingSummary
     public required string RecordId { get; init; }
     public long Rows { get; init; }
     public DateTime FirstTime { get; init; }
-    public DateTime LastTime { get; init; }
 }

@@ -50,13 +50,13 @@ internal static class XAgentPlan
         var goal = entry["goal"];
         var item = new JsonObject
         {
-            ["name"] = Copy(entry["subtask name"] ?? entry["name"]) ?? "",
-            ["goal"] = Copy(goal is JsonObject g ? g["goal"] : goal) ?? "",
-            ["prior_plan_criticsim"] = Copy(goal is JsonObject c
+            ["name"] = (entry["subtask name"] ?? entry["name"])?.DeepClone() ?? "",
+            ["goal"] = (goal is JsonObject g ? g["goal"] : goal)?.DeepClone() ?? "",
+            ["prior_plan_criticsim"] = (goal is JsonObject c
                 ? c["criticism"]
-                : entry["prior_plan_criticsim"] ?? entry["prior_plan_criticism"]) ?? "",
-            ["milestones"] = Copy(entry["milestones"]) ?? new JsonArray(),
-            ["exceute_status"] = Copy(entry["exceute_status"]) ?? "TODO",
+                : entry["prior_plan_criticsim"] ?? entry["prior_plan_criticism"])?.DeepClone() ?? "",
+            ["milestones"] = entry["milestones"]?.DeepClone() ?? new JsonArray(),
+            ["exceute_status"] = entry["exceute_status"]?.DeepClone() ?? "TODO",
         };
         if (entry["action_list_summary"] is JsonValue summary && summary.TryGetValue<string>(out var text) && text.Length > 0)
         {
@@ -78,6 +78,4 @@ internal static class XAgentPlan
         JsonValue v when v.TryGetValue<long>(out var n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => null,
     };
-
-    private static JsonNode? Copy(JsonNode? node) => node?.DeepClone();
 }

@@ -13,21 +13,21 @@ internal static class XAgentRecordParser
         var task = obj["task"] is JsonValue value && value.TryGetValue<string>(out var text)
             ? text
             : throw Error(origin, "query has no string \"task\"");
-        return new XAgentQuery(OptionalString(obj, "role_name", origin) ?? "", task, Copy(obj["plan"]), origin);
+        return new XAgentQuery(OptionalString(obj, "role_name", origin) ?? "", task, obj["plan"]?.DeepClone(), origin);
     }
 
     public static XAgentLlmCall LlmCall(JsonNode? data, string? current, XAgentOrigin origin)
     {
         var obj = RequireObject(data, origin, "LLM input/output pair");
         long? id = obj["llm_interface_id"] is JsonValue v && v.TryGetValue<long>(out var n) ? n : null;
-        return new XAgentLlmCall(Copy(obj["input"]), Copy(obj["output"]), id, current, origin);
+        return new XAgentLlmCall(obj["input"]?.DeepClone(), obj["output"]?.DeepClone(), id, current, origin);
     }
 
     public static XAgentToolServerCall ToolServerCall(JsonNode? data, XAgentOrigin origin)
     {
         var obj = RequireObject(data, origin, "tool server pair");
         return new XAgentToolServerCall(
-            OptionalString(obj, "url", origin), Copy(obj["payload"]), Copy(obj["response_status_code"]), Copy(obj["tool_output"]), origin);
+            OptionalString(obj, "url", origin), obj["payload"]?.DeepClone(), obj["response_status_code"]?.DeepClone(), obj["tool_output"]?.DeepClone(), origin);
     }
 
     public static XAgentToolCall ToolCall(JsonNode? data, string current, XAgentOrigin origin)
@@ -41,7 +41,7 @@ internal static class XAgentRecordParser
             _ => throw Error(origin, "tool call \"thought\" is not a JSON object"),
         };
         return new XAgentToolCall(
-            current, name, Copy(obj["tool_input"]), Copy(obj["tool_output"]), Copy(obj["tool_status_code"]), thought, origin);
+            current, name, obj["tool_input"]?.DeepClone(), obj["tool_output"]?.DeepClone(), obj["tool_status_code"]?.DeepClone(), thought, origin);
     }
 
     public static XAgentPlanRefine PlanRefine(JsonNode? data, string current, XAgentOrigin origin)
@@ -50,9 +50,9 @@ internal static class XAgentRecordParser
         return new XAgentPlanRefine(
             current,
             OptionalString(obj, "refine_function_name", origin),
-            Copy(obj["refine_function_input"]),
-            Copy(obj["refine_function_output"]),
-            Copy(obj["plan_after"]),
+            obj["refine_function_input"]?.DeepClone(),
+            obj["refine_function_output"]?.DeepClone(),
+            obj["plan_after"]?.DeepClone(),
             origin);
     }
 
@@ -86,6 +86,4 @@ internal static class XAgentRecordParser
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         _ => throw Error(origin, $"\"{key}\" is not a string"),
     };
-
-    private static JsonNode? Copy(JsonNode? node) => node?.DeepClone();
 }

@@ -16,7 +16,7 @@ public static class XAgentRunningRecords
             {
                 ["role_name"] = recording.Query.RoleName,
                 ["task"] = recording.Query.Task,
-                ["plan"] = Copy(recording.Query.Plan),
+                ["plan"] = recording.Query.Plan?.DeepClone(),
             }, recording.Query.Origin),
         };
         if (recording.Config is { } config)
@@ -26,29 +26,29 @@ public static class XAgentRunningRecords
 
         rows.AddRange(recording.LlmCalls.Select((c, i) => Row(c.Current, c.InterfaceId ?? i, "llm_input_pair", new JsonObject
         {
-            ["input"] = Copy(c.Input),
-            ["output"] = Copy(c.Output),
+            ["input"] = c.Input?.DeepClone(),
+            ["output"] = c.Output?.DeepClone(),
             ["llm_interface_id"] = c.InterfaceId ?? i,
         }, c.Origin)));
         rows.AddRange(recording.ToolServerCalls.Select((c, i) => Row(null, i, "tool_server_pair", new JsonObject
         {
             ["url"] = c.Url,
-            ["payload"] = Copy(c.Payload),
-            ["response_status_code"] = Copy(c.ResponseStatusCode),
-            ["tool_output"] = Copy(c.ToolOutput),
+            ["payload"] = c.Payload?.DeepClone(),
+            ["response_status_code"] = c.ResponseStatusCode?.DeepClone(),
+            ["tool_output"] = c.ToolOutput?.DeepClone(),
         }, c.Origin)));
         rows.AddRange(NumberedPerSubtask(recording.ToolCalls, c => c.Current, (c, n) =>
         {
             var data = new JsonObject
             {
                 ["tool_name"] = c.ToolName,
-                ["tool_input"] = Copy(c.ToolInput),
-                ["tool_output"] = Copy(c.ToolOutput),
-                ["tool_status_code"] = Copy(c.ToolStatusCode),
+                ["tool_input"] = c.ToolInput?.DeepClone(),
+                ["tool_output"] = c.ToolOutput?.DeepClone(),
+                ["tool_status_code"] = c.ToolStatusCode?.DeepClone(),
             };
             if (c.Thought is not null)
             {
-                data["thought"] = Copy(c.Thought);
+                data["thought"] = c.Thought?.DeepClone();
             }
 
             return Row(c.Current, n, "tool_call", data, c.Origin);
@@ -56,9 +56,9 @@ public static class XAgentRunningRecords
         rows.AddRange(NumberedPerSubtask(recording.PlanRefines, r => r.Current, (r, n) => Row(r.Current, n, "plan_refine", new JsonObject
         {
             ["refine_function_name"] = r.FunctionName,
-            ["refine_function_input"] = Copy(r.FunctionInput),
-            ["refine_function_output"] = Copy(r.FunctionOutput),
-            ["plan_after"] = Copy(r.PlanAfter),
+            ["refine_function_input"] = r.FunctionInput?.DeepClone(),
+            ["refine_function_output"] = r.FunctionOutput?.DeepClone(),
+            ["plan_after"] = r.PlanAfter?.DeepClone(),
         }, r.Origin)));
         return rows;
     }
@@ -77,6 +77,4 @@ public static class XAgentRunningRecords
 
     private static NewRunningRecord Row(string? current, long nodeId, string nodeType, JsonNode? data, XAgentOrigin origin) =>
         new(current, nodeId.ToString(CultureInfo.InvariantCulture), nodeType, data, origin.Time ?? DateTimeOffset.UnixEpoch);
-
-    private static JsonNode? Copy(JsonNode? node) => node?.DeepClone();
 }

@@ -23,18 +23,18 @@ internal static class XAgentStepData
         var properties = thought?["properties"] as JsonObject ?? thought;
         return new JsonObject
         {
-            ["thoughts"] = Copy(properties?["thought"]),
-            ["reasoning"] = Copy(properties?["reasoning"]),
+            ["thoughts"] = properties?["thought"]?.DeepClone(),
+            ["reasoning"] = properties?["reasoning"]?.DeepClone(),
             ["plan"] = PlanText(properties?["plan"]),
-            ["criticism"] = Copy(properties?["criticism"]),
+            ["criticism"] = properties?["criticism"]?.DeepClone(),
             ["node_id"] = NewId(),
             ["using_tools"] = new JsonObject
             {
                 ["tool_name"] = call.ToolName,
-                ["tool_input"] = Copy(call.ToolInput),
-                ["tool_output"] = Copy(call.ToolOutput),
-                ["tool_status_code"] = Copy(call.ToolStatusCode),
-                ["thought_data"] = Copy(call.Thought),
+                ["tool_input"] = call.ToolInput?.DeepClone(),
+                ["tool_output"] = call.ToolOutput?.DeepClone(),
+                ["tool_status_code"] = call.ToolStatusCode?.DeepClone(),
+                ["thought_data"] = call.Thought?.DeepClone(),
             },
         };
     }
@@ -45,13 +45,13 @@ internal static class XAgentStepData
     /// </summary>
     public static JsonObject Refinement(string taskId, XAgentPlanNode node, JsonObject? posterior, JsonNode? refinedSummary, JsonObject? submitResult) => new()
     {
-        ["name"] = Copy(node.Item["name"]),
-        ["goal"] = Copy(node.Item["goal"]),
-        ["prior_plan_criticism"] = Copy(node.Item["prior_plan_criticsim"]),
-        ["posterior_plan_reflection"] = Copy(posterior?["reflection_of_plan"]) ?? new JsonArray(),
-        ["milestones"] = Copy(node.Item["milestones"]),
-        ["tool_reflection"] = Copy(posterior?["reflection_of_tool"]) ?? new JsonArray(),
-        ["action_list_summary"] = Copy(posterior?["summary"] ?? refinedSummary ?? submitResult?["conclusion"]) ?? "",
+        ["name"] = node.Item["name"]?.DeepClone(),
+        ["goal"] = node.Item["goal"]?.DeepClone(),
+        ["prior_plan_criticism"] = node.Item["prior_plan_criticsim"]?.DeepClone(),
+        ["posterior_plan_reflection"] = posterior?["reflection_of_plan"]?.DeepClone() ?? new JsonArray(),
+        ["milestones"] = node.Item["milestones"]?.DeepClone(),
+        ["tool_reflection"] = posterior?["reflection_of_tool"]?.DeepClone() ?? new JsonArray(),
+        ["action_list_summary"] = (posterior?["summary"] ?? refinedSummary ?? submitResult?["conclusion"])?.DeepClone() ?? "",
         ["task_id"] = taskId,
     };
 
@@ -92,6 +92,4 @@ internal static class XAgentStepData
     }
 
     private static string NewId() => Guid.NewGuid().ToString("N");
-
-    private static JsonNode? Copy(JsonNode? node) => node?.DeepClone();
 }
