@@ -41,6 +41,14 @@ public static class XAgentFrames
         w.WriteBoolean("success", false);
     });
 
+    /// <summary>A playback frame that was not allowed: <c>{"type": "control_refused", "message": reason, "success": false}</c> (the socket stays open).</summary>
+    public static string ControlRefused(string reason) => Write(w =>
+    {
+        w.WriteString("type", "control_refused");
+        w.WriteString("message", reason);
+        w.WriteBoolean("success", false);
+    });
+
     /// <summary>
     /// The frame of a hub envelope: the connect message and the closed notice (data = the interaction, keys in the
     /// original's order) or a raw.
