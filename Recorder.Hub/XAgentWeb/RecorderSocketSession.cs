@@ -12,7 +12,7 @@ namespace Recorder.Hub.XAgentWeb;
 /// <c>failed</c> frame and close 1000); the connect frame; <c>{"type":"recorder"}</c> starts the run and the pongs
 /// (every <see cref="RecorderOptions.PongInterval"/>), <c>{"type":"ping"}</c> is answered with a pong (but the ping
 /// with which the UI answers each pong), <c>{"type":"pause"}</c>, <c>{"type":"play"}</c> and <c>{"type":"speed","value":2}</c>
-/// control the playback (a refused one is answered with a <c>control_refused</c> frame), other types are ignored. The raws come from the same catch-up subscription as a hub connection's, from seq 1 (or after
+/// control the playback (a refused one is answered with a <c>control_refused</c> frame, and the socket stays open), other types are ignored. The raws come from the same catch-up subscription as a hub connection's, from seq 1 (or after
 /// <c>after_seq</c> when re-attaching), each once, in seq order; after <c>finished</c>/<c>failed</c> the socket is closed
 /// 1000 once the client closes or after <see cref="EndCloseDelay"/>. A frame that is not a JSON object closes it 1003, a
 /// frame over <see cref="RecorderSocketEndpoint.MaxFrameBytes"/> 1009. A socket that drops detaches like a hub

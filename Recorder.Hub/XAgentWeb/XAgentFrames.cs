@@ -41,12 +41,14 @@ public static class XAgentFrames
         w.WriteBoolean("success", false);
     });
 
-    /// <summary>A playback frame that was not allowed: <c>{"type": "control_refused", "message": reason, "success": false}</c> (the socket stays open).</summary>
+    /// <summary>
+    /// A playback frame that was not allowed: <c>{"type": "control_refused", "message": reason}</c>. The socket stays open;
+    /// no <c>success: false</c>, which XAgent's UI takes for a refusal of the connection (it disconnects).
+    /// </summary>
     public static string ControlRefused(string reason) => Write(w =>
     {
         w.WriteString("type", "control_refused");
         w.WriteString("message", reason);
-        w.WriteBoolean("success", false);
     });
 
     /// <summary>
