@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -24,6 +25,7 @@ public sealed class RecorderClient : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
     private int _pongs;
+    private RecorderEnvelope? _playback;
     private int _disposed;
 
     private RecorderClient(RecorderClientOptions options)
@@ -45,6 +47,10 @@ public sealed class RecorderClient : IAsyncDisposable
                     http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.TokenKey)] = options.Token;
                     http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.RecorderDirKey)] = options.RecorderDir;
                     http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.ClientIdKey)] = InteractionId;
+                    if (options.Speed is { } speed)
+                    {
+                        http.Headers[RecorderProtocol.HeaderName(RecorderProtocol.SpeedKey)] = speed.ToString("R", CultureInfo.InvariantCulture);
+                    }
                 }
 
                 options.ConfigureHttpConnection?.Invoke(http);
@@ -113,6 +119,31 @@ public sealed class RecorderClient : IAsyncDisposable
     /// </summary>
     public Task ResumeAsync(long afterSeq, CancellationToken cancellationToken) =>
         _connection.InvokeAsync(nameof(IRecorderHub.Resume), InteractionId, afterSeq, cancellationToken);
+
+    /// <summary>
+    /// The latest control envelope (status <c>paused</c> or <c>playing</c>, data <c>{"speed", "paused",
+    /// "control_version"}</c>) this connection received; null before the first playback change.
+    /// </summary>
+    public RecorderEnvelope? Playback => Volatile.Read(ref _playback);
+
+    /// <summary>Raised (on SignalR's receive loop: keep it short) for each control envelope, from any connection's change.</summary>
+    public event Action<RecorderEnvelope>? PlaybackChanged;
+
+    /// <summary>Pauses the run: no raw is written until <see cref="PlayAsync"/>. Throws <see cref="HubException"/> when the run is over.</summary>
+    public Task PauseAsync(CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.Pause), cancellationToken);
+
+    /// <summary>Plays a paused run again.</summary>
+    public Task PlayAsync(CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.Play), cancellationToken);
+
+    /// <summary>Sets the run's speed (within the server's bounds; <see cref="HubException"/> otherwise).</summary>
+    public Task SetSpeedAsync(double speed, CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.SetSpeed), speed, cancellationToken);
+
+    /// <summary>Writes the rest of the run without delays.</summary>
+    public Task SkipToEndAsync(CancellationToken cancellationToken) =>
+        _connection.InvokeAsync(nameof(IRecorderHub.SkipToEnd), cancellationToken);
 
     /// <summary>Every raw of the interaction once, in seq order; completes after the <c>finished</c> or <c>failed</c> raw.</summary>
     public async IAsyncEnumerable<RecorderEnvelope> ReadMessagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
@@ -221,6 +252,13 @@ public sealed class RecorderClient : IAsyncDisposable
             return;
         }
 
+        if (envelope.Status is RecorderStatus.Paused or RecorderStatus.Playing && envelope.InteractionId == InteractionId)
+        {
+            Volatile.Write(ref _playback, envelope);
+            PlaybackChanged?.Invoke(envelope);
+            return;
+        }
+
         // The first connect completes the greeting; every connect envelope (later ones after reconnects, or a
         // "closed" notice) tells how the stream stands.
         if (envelope.Success)
@@ -253,6 +291,11 @@ public sealed class RecorderClient : IAsyncDisposable
             $"{RecorderProtocol.TokenKey}={Uri.EscapeDataString(options.Token)}",
             $"{RecorderProtocol.RecorderDirKey}={Uri.EscapeDataString(options.RecorderDir)}",
             $"{RecorderProtocol.ClientIdKey}={Uri.EscapeDataString(clientId)}");
+        if (options.Speed is { } speed)
+        {
+            query += $"&{RecorderProtocol.SpeedKey}={speed.ToString("R", CultureInfo.InvariantCulture)}";
+        }
+
         var builder = new UriBuilder(options.HubUrl);
         builder.Query = string.IsNullOrEmpty(builder.Query) ? query : builder.Query.TrimStart('?') + "&" + query;
         return builder.Uri;

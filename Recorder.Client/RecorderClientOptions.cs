@@ -23,6 +23,13 @@ public sealed record RecorderClientOptions
     /// </summary>
     public string? ClientId { get; init; }
 
+    /// <summary>
+    /// The replay speed of a new interaction: 0 = no delays, 1 = the original pace, 2 = twice as fast; null = the
+    /// server's <c>Recorder:Replay:Speed</c>. The server refuses one outside its bounds. Re-attaching keeps the
+    /// interaction's own speed (change it with <see cref="RecorderClient.SetSpeedAsync"/>).
+    /// </summary>
+    public double? Speed { get; init; }
+
     /// <summary>Send the connect values as headers (default) instead of in the query string.</summary>
     public bool UseHeaders { get; init; } = true;
 

@@ -1,6 +1,7 @@
 using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
 using Recorder.Hub.Hub;
+using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
@@ -21,6 +22,7 @@ public static class RecorderApp
         builder.AddRecorderOptions();
         builder.AddRecorderData();
         builder.AddReplay();
+        builder.AddPlayback();
         builder.AddPresence();
         builder.AddRuns();
         builder.AddDelivery();

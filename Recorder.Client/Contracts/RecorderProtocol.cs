@@ -22,6 +22,9 @@ public static class RecorderProtocol
     /// <summary>Query string (or header) carrying the interaction id; generated when absent.</summary>
     public const string ClientIdKey = "client_id";
 
+    /// <summary>Query string (or header) carrying the replay speed the client wants (absent: the server's setting).</summary>
+    public const string SpeedKey = "speed";
+
     /// <summary>Prefix of the header form of the keys above, e.g. <c>X-Recorder-User-Id</c>.</summary>
     public static string HeaderName(string key) => key switch
     {
@@ -29,6 +32,7 @@ public static class RecorderProtocol
         TokenKey => "X-Recorder-Token",
         RecorderDirKey => "X-Recorder-Dir",
         ClientIdKey => "X-Recorder-Client-Id",
+        SpeedKey => "X-Recorder-Speed",
         _ => throw new ArgumentOutOfRangeException(nameof(key), key, "Not a connect parameter."),
     };
 
@@ -62,5 +66,11 @@ public static class RecorderStatus
     public const string Failed = "failed";
     public const string Waiting = "waiting";
     public const string Closed = "closed";
+
+    /// <summary>A control envelope (seq 0): the run is paused; data holds <c>speed</c> and <c>paused</c>.</summary>
+    public const string Paused = "paused";
+
+    /// <summary>A control envelope (seq 0): the run plays (again, or at a new speed); data holds <c>speed</c> and <c>paused</c>.</summary>
+    public const string Playing = "playing";
 #pragma warning restore CS1591
 }

@@ -9,7 +9,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 {
     private const string Columns = """
         interaction_id, user_id, create_time, update_time, description, agent, mode, recorder_root_dir,
-        file_list, status, message, current_step, is_deleted, call_method, recorder_dir, last_seq
+        file_list, status, message, current_step, is_deleted, call_method, recorder_dir, last_seq,
+        replay_speed, paused, control_version
         """;
 
     private const string FindSql = $"SELECT {Columns} FROM interactions WHERE interaction_id = @interactionId";
@@ -36,7 +37,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             LIMIT @max
             FOR UPDATE SKIP LOCKED) c
         WHERE i.interaction_id = c.interaction_id
-        RETURNING i.interaction_id, i.user_id, i.recorder_dir, i.last_seq, i.recording_version
+        RETURNING i.interaction_id, i.user_id, i.recorder_dir, i.last_seq, i.recording_version,
+                  i.replay_speed, i.paused, i.control_version
         """;
 
     /// <summary>
@@ -117,9 +119,9 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
                    OR (SELECT too_many_interactions OR too_many_connections FROM limits) AS user_busy),
         created AS (
             INSERT INTO interactions (interaction_id, user_id, description, agent, mode, recorder_root_dir, file_list,
-                                      status, message, current_step, call_method, recorder_dir)
+                                      status, message, current_step, call_method, recorder_dir, replay_speed)
             SELECT @InteractionId, @UserId, @Description, @Agent, @Mode, @RecorderRootDir, '[]',
-                   @Status, @Message, @CurrentStep, @CallMethod, @RecorderDir
+                   @Status, @Message, @CurrentStep, @CallMethod, @RecorderDir, @ReplaySpeed
             WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT (SELECT user_busy FROM busy)
             ON CONFLICT (interaction_id) DO NOTHING
             RETURNING {Columns}),
@@ -167,13 +169,45 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
                 splitOn: "interaction_id").Single();
         }, cancellationToken).AsTask();
 
-    private const string StatesSql = "SELECT interaction_id, last_seq, status FROM interactions WHERE interaction_id = ANY(@ids)";
+    private const string StatesSql = """
+        SELECT interaction_id, last_seq, status, replay_speed, paused, control_version
+        FROM interactions WHERE interaction_id = ANY(@ids)
+        """;
 
     /// <summary>The last seq and status of each of the interactions (one query, whatever their number).</summary>
     public Task<IReadOnlyList<InteractionState>> ListStatesAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
         ids.Count == 0
             ? Task.FromResult<IReadOnlyList<InteractionState>>([])
             : dataSource.QueryListAsync<InteractionState>(StatesSql, new { ids = ids.ToArray() }, cancellationToken);
+
+    /// <summary>The channel every playback change notifies, with the interaction id as payload.</summary>
+    public const string ControlChannel = "interaction_control";
+
+    // One statement: the change, its version and the notification (sent on commit) together; only the owner's
+    // interaction, and only while its run can still change.
+    private const string ControlSql = """
+        UPDATE interactions
+        SET paused = coalesce(@paused, paused),
+            replay_speed = coalesce(@speed, replay_speed, @defaultSpeed),
+            control_version = control_version + 1
+        WHERE interaction_id = @interactionId AND user_id = @userId
+          AND status IN ('waiting', 'running') AND NOT is_deleted
+        RETURNING replay_speed, paused, control_version, pg_notify('interaction_control', interaction_id) AS notified
+        """;
+
+    /// <summary>
+    /// Sets the playback of <paramref name="userId"/>'s interaction (null leaves a value as it is; a row without a
+    /// speed of its own gets <paramref name="defaultSpeed"/>) and notifies <see cref="ControlChannel"/>; null when the
+    /// interaction is not that user's, or is over.
+    /// </summary>
+    public Task<PlaybackState?> SetPlaybackAsync(string interactionId, string userId, bool? paused, double? speed, double defaultSpeed, CancellationToken cancellationToken) =>
+        dataSource.QueryOneAsync<PlaybackState>(ControlSql, new { interactionId, userId, paused, speed, defaultSpeed }, cancellationToken);
+
+    private const string PlaybackSql = "SELECT replay_speed, paused, control_version FROM interactions WHERE interaction_id = @interactionId";
+
+    /// <summary>The interaction's playback as it is now (the run reads it when woken); null when it is gone.</summary>
+    public Task<PlaybackState?> ReadPlaybackAsync(string interactionId, CancellationToken cancellationToken) =>
+        dataSource.QueryOneAsync<PlaybackState>(PlaybackSql, new { interactionId }, cancellationToken);
 
     private const string DetachSql = """
         WITH gone AS (

@@ -20,4 +20,12 @@ public sealed class InteractionRow
     public string CallMethod { get; init; } = "";
     public string? RecorderDir { get; init; }
     public long LastSeq { get; init; }
+
+    /// <summary>The speed chosen at connect or since (null on interactions older than playback control).</summary>
+    public double? ReplaySpeed { get; init; }
+
+    public bool Paused { get; init; }
+
+    /// <summary>Bumped by every playback change (0: never changed).</summary>
+    public long ControlVersion { get; init; }
 }

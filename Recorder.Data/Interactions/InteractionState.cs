@@ -6,4 +6,7 @@ public sealed class InteractionState
     public required string InteractionId { get; init; }
     public long LastSeq { get; init; }
     public required string Status { get; init; }
+    public double? ReplaySpeed { get; init; }
+    public bool Paused { get; init; }
+    public long ControlVersion { get; init; }
 }

@@ -10,4 +10,11 @@ public sealed class RunClaim
 
     /// <summary>The version of the recording the run began with (null before its first raw): a takeover must find the same one.</summary>
     public string? RecordingVersion { get; init; }
+
+    /// <summary>The playback wanted when the run was claimed (a takeover keeps a paused run paused).</summary>
+    public double? ReplaySpeed { get; init; }
+
+    public bool Paused { get; init; }
+
+    public long ControlVersion { get; init; }
 }

@@ -6,7 +6,7 @@ namespace Recorder.Hub.Auth;
 /// The connect values a client sends, from the query string or (for .NET clients) headers, read once per request and
 /// kept as a request feature for the authentication handler and the hub.
 /// </summary>
-public sealed record ConnectParameters(string? UserId, string? Token, string? RecorderDir, string? ClientId)
+public sealed record ConnectParameters(string? UserId, string? Token, string? RecorderDir, string? ClientId, string? Speed = null)
 {
     /// <summary>The request's connect values (parsed on first use).</summary>
     public static ConnectParameters Of(HttpContext context)
@@ -22,7 +22,8 @@ public sealed record ConnectParameters(string? UserId, string? Token, string? Re
             Read(request, RecorderProtocol.UserIdKey),
             Read(request, RecorderProtocol.TokenKey),
             Read(request, RecorderProtocol.RecorderDirKey),
-            Read(request, RecorderProtocol.ClientIdKey));
+            Read(request, RecorderProtocol.ClientIdKey),
+            Read(request, RecorderProtocol.SpeedKey));
         context.Features.Set(parsed);
         return parsed;
     }

@@ -6,6 +6,7 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
+using Recorder.Hub.Playback;
 
 namespace Recorder.Hub.Delivery;
 
@@ -22,6 +23,7 @@ public sealed partial class DeliveryService(
     WorkspaceRepository workspace,
     PictureCache pictureCache,
     Subscriptions subscriptions,
+    PlaybackSignals playbackSignals,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryService> logger) : BackgroundService
 {
@@ -230,7 +232,7 @@ public sealed partial class DeliveryService(
                 try
                 {
                     connection.Notification += (_, e) => OnNotification(e.Channel, e.Payload);
-                    await using (var listen = new NpgsqlCommand($"LISTEN {RawRepository.CommittedChannel}; LISTEN {InteractionRepository.ClosedChannel}", connection))
+                    await using (var listen = new NpgsqlCommand($"LISTEN {RawRepository.CommittedChannel}; LISTEN {InteractionRepository.ClosedChannel}; LISTEN {InteractionRepository.ControlChannel}", connection))
                     {
                         await listen.ExecuteNonQueryAsync(stoppingToken);
                     }
@@ -262,9 +264,17 @@ public sealed partial class DeliveryService(
         }
     }
 
-    /// <summary><c>raw_committed</c>: "id:last_seq,id:last_seq,..."; <c>interaction_closed</c>: the id.</summary>
+    /// <summary><c>raw_committed</c>: "id:last_seq,id:last_seq,..."; <c>interaction_closed</c>, <c>interaction_control</c>: the id.</summary>
     private void OnNotification(string channel, string payload)
     {
+        if (channel == InteractionRepository.ControlChannel)
+        {
+            // The run (if it runs here) applies the change; the connections here get the control envelope.
+            playbackSignals.Wake(payload);
+            subscriptions.OnChanged(payload);
+            return;
+        }
+
         if (channel == InteractionRepository.ClosedChannel)
         {
             subscriptions.OnChanged(payload);

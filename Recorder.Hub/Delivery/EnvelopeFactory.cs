@@ -70,6 +70,20 @@ public static class EnvelopeFactory
         Message = "closed: no client was attached for longer than the grace period",
     };
 
+    /// <summary>
+    /// Sent to each connection of the interaction after every playback change (seq 0 like connect): status
+    /// <c>paused</c> or <c>playing</c>, data <c>{"speed", "paused", "control_version"}</c>.
+    /// </summary>
+    public static RecorderEnvelope Control(string interactionId, double speed, bool paused, long version) => new()
+    {
+        Status = paused ? RecorderStatus.Paused : RecorderStatus.Playing,
+        Success = true,
+        Message = paused ? "paused" : string.Create(CultureInfo.InvariantCulture, $"playing at speed {speed}"),
+        Data = JsonSerializer.SerializeToElement(new JsonObject { ["speed"] = speed, ["paused"] = paused, ["control_version"] = version }),
+        InteractionId = interactionId,
+        Seq = 0,
+    };
+
     public static RecorderEnvelope Refused(string reason) => new()
     {
         Status = RecorderStatus.Failed,

@@ -23,6 +23,9 @@ internal sealed class InteractionFeed(string interactionId)
     /// <summary>The interaction as it was closed: its subscribers get the closed notice once they reach its last seq.</summary>
     public InteractionRow? Closed { get; set; }
 
+    /// <summary>The latest playback change read (null: never changed): each subscriber gets it once it has the raws up to its last seq.</summary>
+    public InteractionState? Control { get; set; }
+
     /// <summary>
     /// The <c>workspace_file_list</c> of its raws (the workspace is complete before the first raw is written); read and
     /// written by the delivery pass only.

@@ -19,6 +19,10 @@ internal sealed class Subscription(ConnectionOutbox outbox, InteractionFeed feed
     /// <summary>The closed notice is queued (it comes once, after the interaction's last raw).</summary>
     public bool ClosedNoticeQueued { get; set; }
 
-    /// <summary>Whether the connection still lacks committed raws, or the closed notice.</summary>
-    public bool IsBehind => Cursor < Feed.KnownLastSeq || (Feed.Closed is not null && !ClosedNoticeQueued);
+    /// <summary>The control version of the last control envelope queued (0: none).</summary>
+    public long ControlVersionQueued { get; set; }
+
+    /// <summary>Whether the connection still lacks committed raws, the closed notice or the latest control envelope.</summary>
+    public bool IsBehind => Cursor < Feed.KnownLastSeq || (Feed.Closed is not null && !ClosedNoticeQueued)
+        || (Feed.Control is { } control && ControlVersionQueued < control.ControlVersion);
 }

@@ -143,6 +143,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                 subscription.Generation++;
                 subscription.Cursor = afterSeq;
                 subscription.ClosedNoticeQueued = false;
+                subscription.ControlVersionQueued = 0;
                 if (outbox.Queue.Any(i => i.Subscription == subscription))
                 {
                     var kept = outbox.Queue.Where(i => i.Subscription != subscription).ToList();
@@ -293,6 +294,12 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                     _dirty.Add(feed);
                 }
 
+                if (state.ControlVersion > (feed.Control?.ControlVersion ?? 0))
+                {
+                    feed.Control = state;
+                    _dirty.Add(feed);
+                }
+
                 feed.Ended = state.Status is RecorderStatus.Finished or RecorderStatus.Failed or RecorderStatus.Closed;
                 if (state.Status == RecorderStatus.Closed && feed.Closed is null)
                 {
@@ -357,6 +364,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                 }
                 else
                 {
+                    QueueControlNotices(feed);
                     QueueClosedNotices(feed);
                 }
             }
@@ -435,10 +443,38 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                 feed.ForceRead = true; // a full page: there may be more
             }
 
+            QueueControlNotices(feed);
             QueueClosedNotices(feed);
             if (feed.ForceRead || feed.Subscribers.Exists(s => s.IsBehind && !s.Outbox.WantsRoom))
             {
                 _dirty.Add(feed);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called under the gate: the latest control envelope, once per change, to each subscriber that has every raw up to
+    /// the seq the interaction had when the change was read (so it comes after them, in the connection's order). Not
+    /// once the interaction is closed.
+    /// </summary>
+    private void QueueControlNotices(InteractionFeed feed)
+    {
+        if (feed.Control is not { } control)
+        {
+            return;
+        }
+
+        foreach (var subscription in feed.Subscribers)
+        {
+            if (subscription.ControlVersionQueued < control.ControlVersion && subscription.Cursor >= control.LastSeq)
+            {
+                if (feed.Closed is null)
+                {
+                    var envelope = EnvelopeFactory.Control(feed.InteractionId, control.ReplaySpeed ?? 0, control.Paused, control.ControlVersion);
+                    Enqueue(subscription.Outbox, new OutboxItem(subscription, subscription.Generation, 0, envelope, MarkSent: false, Bytes: 0));
+                }
+
+                subscription.ControlVersionQueued = control.ControlVersion;
             }
         }
     }

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Hub.Auth;
+using Recorder.Hub.Playback;
 using Recorder.Hub.Recordings;
+using Recorder.Hub.Replay;
 using Recorder.Hub.Runs;
 
 namespace Recorder.Hub.Hub;
@@ -19,6 +21,7 @@ public sealed partial class InteractionSessions(
     InstanceIdentity instance,
     IOptions<AuthOptions> authOptions,
     IOptions<RecorderOptions> recorderOptions,
+    IOptionsMonitor<ReplayOptions> replayOptions,
     IHostApplicationLifetime lifetime,
     ILogger<InteractionSessions> logger)
 {
@@ -44,19 +47,27 @@ public sealed partial class InteractionSessions(
         }
 
         var parameters = ConnectParameters.Of(http);
-        return await ConnectAsync(context.ConnectionId, userId, parameters.ClientId, parameters.RecorderDir, cancellationToken);
+        return await ConnectAsync(context.ConnectionId, userId, parameters.ClientId, parameters.RecorderDir, parameters.Speed, cancellationToken);
     }
 
     /// <summary>
     /// The same for a connection that is not a hub connection (the XAgent web socket): the authenticated
-    /// <paramref name="userId"/>, the <paramref name="clientId"/> it names (generated when null) and its <c>recorder_dir</c>.
+    /// <paramref name="userId"/>, the <paramref name="clientId"/> it names (generated when null) its <c>recorder_dir</c> and the <c>speed</c> it asks for (null: the server's).
     /// </summary>
-    public async Task<ConnectDecision> ConnectAsync(string connectionId, string userId, string? clientId, string? recorderDir, CancellationToken cancellationToken)
+    public async Task<ConnectDecision> ConnectAsync(string connectionId, string userId, string? clientId, string? recorderDir, string? speedText, CancellationToken cancellationToken)
     {
         clientId ??= Guid.NewGuid().ToString("N");
         if (!IsInteractionId(clientId))
         {
             return Refuse("client_id must be 1 to 64 characters among letters, digits, '-' and '_'.");
+        }
+
+        // A new interaction keeps the speed asked for (or the server's); re-attaching leaves the interaction's own.
+        var replay = replayOptions.CurrentValue;
+        var speed = PlaybackSpeed.Parse(speedText, replay, out var speedRefusal) ?? replay.Speed;
+        if (speedRefusal is not null)
+        {
+            return Refuse(speedRefusal);
         }
 
         var root = recorderOptions.Value.RecordingsRoot;
@@ -85,6 +96,7 @@ public sealed partial class InteractionSessions(
             Message = "waiting...",
             CurrentStep = Guid.NewGuid().ToString("N"),
             CallMethod = "recorder",
+            ReplaySpeed = speed,
         };
 
         for (var attempt = 0; attempt < 2; attempt++)

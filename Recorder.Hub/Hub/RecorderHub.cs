@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Recorder.Client.Contracts;
 using Recorder.Hub.Delivery;
+using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Runs;
 
@@ -18,6 +19,7 @@ public sealed partial class RecorderHub(
     LocalConnections local,
     ConnectionDepartures departures,
     ResumeLimits limits,
+    PlaybackControl playback,
     ILogger<RecorderHub> logger) : Hub<IRecorderClient>, IRecorderHub
 {
     private const string InteractionKey = "interaction_id";
@@ -99,6 +101,14 @@ public sealed partial class RecorderHub(
 
         await subscriptions.SubscribeAsync(Context.ConnectionId, interactionId, afterSeq, Context.ConnectionAborted);
     }
+
+    public Task Pause() => playback.PauseAsync(AttachedInteraction(), Context.UserIdentifier, Context.ConnectionAborted);
+
+    public Task Play() => playback.PlayAsync(AttachedInteraction(), Context.UserIdentifier, Context.ConnectionAborted);
+
+    public Task SetSpeed(double speed) => playback.SetSpeedAsync(AttachedInteraction(), Context.UserIdentifier, speed, Context.ConnectionAborted);
+
+    public Task SkipToEnd() => playback.SkipToEndAsync(AttachedInteraction(), Context.UserIdentifier, Context.ConnectionAborted);
 
     private Task ForgetAsync() => departures.ForgetAsync(Context.ConnectionId);
 

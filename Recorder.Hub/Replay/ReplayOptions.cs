@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Recorder.Hub.Replay;
 
 /// <summary>The <c>Recorder:Replay</c> section.</summary>
-public sealed class ReplayOptions
+public sealed class ReplayOptions : IValidatableObject
 {
     public const string Section = "Recorder:Replay";
 
@@ -14,4 +14,25 @@ public sealed class ReplayOptions
     /// <summary>The longest pause between two steps, whatever the original gap was.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Recorder:Replay:MaxGap must be between 00:00:00 and 01:00:00.")]
     public TimeSpan MaxGap { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The slowest speed a client may choose (the connect's <c>speed</c>, <c>SetSpeed</c>).</summary>
+    [Range(0.001, 1000.0, ErrorMessage = "Recorder:Replay:MinSpeed must be between 0.001 and 1000.")]
+    public double MinSpeed { get; set; } = 0.1;
+
+    /// <summary>The fastest speed a client may choose, 0 aside.</summary>
+    [Range(0.001, 1000.0, ErrorMessage = "Recorder:Replay:MaxSpeed must be between 0.001 and 1000.")]
+    public double MaxSpeed { get; set; } = 100;
+
+    /// <summary>Whether a client may choose speed 0 (no delays, as fast as possible). <c>SkipToEnd</c> is allowed either way.</summary>
+    public bool AllowZeroSpeed { get; set; } = true;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MinSpeed > MaxSpeed)
+        {
+            yield return new ValidationResult(
+                $"Recorder:Replay:MinSpeed ({MinSpeed}) must not be above Recorder:Replay:MaxSpeed ({MaxSpeed}).",
+                [nameof(MinSpeed), nameof(MaxSpeed)]);
+        }
+    }
 }

@@ -5,12 +5,20 @@ public static class ReplayPacing
 {
     public static TimeSpan DelayBetween(ReplayStep? previous, ReplayStep next, ReplayOptions options)
     {
-        if (options.Speed <= 0 || previous?.RecordedAt is not { } from || next.RecordedAt is not { } to || to <= from)
+        ArgumentNullException.ThrowIfNull(options);
+        return DelayBetween(previous, next, options.Speed, options.MaxGap);
+    }
+
+    /// <summary>The same at <paramref name="speed"/> (the run's own, chosen by its viewer).</summary>
+    public static TimeSpan DelayBetween(ReplayStep? previous, ReplayStep next, double speed, TimeSpan maxGap)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        if (speed <= 0 || previous?.RecordedAt is not { } from || next.RecordedAt is not { } to || to <= from)
         {
             return TimeSpan.Zero;
         }
 
-        var scaled = (to - from) / options.Speed;
-        return scaled < options.MaxGap ? scaled : options.MaxGap;
+        var scaled = (to - from) / speed;
+        return scaled < maxGap ? scaled : maxGap;
     }
 }

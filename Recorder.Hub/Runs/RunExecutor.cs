@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Microsoft.Extensions.Options;
@@ -6,13 +5,15 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
+using Recorder.Hub.Playback;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
 
 namespace Recorder.Hub.Runs;
 
 /// <summary>
-/// Executes one run: the first <c>running</c> raw, the recording's steps at the configured pace, and exactly one
+/// Executes one run: the first <c>running</c> raw, the recording's steps at the pace its viewer chose (paused, played,
+/// sped up or skipped to the end from any instance: <see cref="RunPacer"/>), and exactly one
 /// <c>finished</c> or <c>failed</c> raw. A run taken over from another instance continues after the last raw written
 /// (a replay is deterministic). Every raw is fenced by the run's lease: once the interaction is closed or another
 /// instance owns the run, nothing more is written.
@@ -23,6 +24,7 @@ public sealed partial class RunExecutor(
     WorkspaceRepository workspace,
     InteractionRepository interactions,
     InstanceIdentity instance,
+    PlaybackSignals playbackSignals,
     IOptionsMonitor<ReplayOptions> replayOptions,
     ILogger<RunExecutor> logger)
 {
@@ -32,8 +34,12 @@ public sealed partial class RunExecutor(
     public async Task RunAsync(RunClaim claim, CancellationToken cancellationToken)
     {
         var writer = new Writer(appender, claim.InteractionId, instance.Id, claim.LastSeq);
+        using var signal = playbackSignals.Register(claim.InteractionId);
+        var pacer = new RunPacer(claim.InteractionId, interactions, signal, replayOptions.CurrentValue.Speed);
         try
         {
+            await pacer.StartAsync(claim, cancellationToken);
+
             // The recording and its workspace come first: every raw, from the first on, shows the whole workspace.
             Recording recording;
             try
@@ -72,15 +78,16 @@ public sealed partial class RunExecutor(
                 Log.Continuing(logger, claim.InteractionId, done, recording.Steps.Count);
             }
 
-            // Each step is due at the run's start plus the pauses before it (not after the previous commit plus its
-            // pause): the time a commit takes is not added to every pause, so a loaded hub does not stretch the run.
+            // Each step is due at the previous one's due time plus its pause, at the speed the viewer wants now
+            // (RunPacer): the time a commit takes is not added to every pause, so a loaded hub does not stretch the
+            // run. While the run is paused nothing is committed.
             var previous = done > 0 ? recording.Steps[done - 1] : null;
-            var start = Stopwatch.GetTimestamp();
-            var dueAfter = TimeSpan.Zero;
             foreach (var step in recording.Steps.Skip(done))
             {
+                await pacer.HoldWhilePausedAsync(cancellationToken);
+
                 // A raw is committed before the pause that follows it; steps without a pause between them share a commit.
-                var delay = ReplayPacing.DelayBetween(previous, step, replayOptions.CurrentValue);
+                var delay = ReplayPacing.DelayBetween(previous, step, pacer.Speed, replayOptions.CurrentValue.MaxGap);
                 if (delay > TimeSpan.Zero || writer.Pending >= StepsPerGroup)
                 {
                     await writer.FlushAsync(cancellationToken);
@@ -88,12 +95,7 @@ public sealed partial class RunExecutor(
 
                 if (delay > TimeSpan.Zero)
                 {
-                    dueAfter += delay;
-                    var wait = dueAfter - Stopwatch.GetElapsedTime(start);
-                    if (wait > TimeSpan.Zero)
-                    {
-                        await Task.Delay(wait, cancellationToken);
-                    }
+                    await pacer.WaitAsync(delay, cancellationToken);
                 }
 
                 writer.Add(step.Status, step.Data, step.Current, step.IncludePictures, isHuman: false, null, null);
@@ -109,6 +111,7 @@ public sealed partial class RunExecutor(
                 writer.Add(RecorderStatus.Finished, new JsonArray(), null, false, isHuman: false, RecorderStatus.Finished, "finished");
             }
 
+            await pacer.HoldWhilePausedAsync(cancellationToken);
             await writer.FlushAsync(cancellationToken);
             Log.Finished(logger, claim.InteractionId, writer.LastSeq);
         }

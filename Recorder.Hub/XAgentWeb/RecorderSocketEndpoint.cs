@@ -2,6 +2,7 @@ using Recorder.Hub.Auth;
 using Microsoft.Extensions.Options;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Hub;
+using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Runs;
 
@@ -16,6 +17,7 @@ public sealed class RecorderSocketEndpoint(
     InteractionSessions sessions,
     Subscriptions subscriptions,
     RunScheduler runs,
+    PlaybackControl playback,
     LocalConnections local,
     ConnectionDepartures departures,
     IOptions<RecorderOptions> options,
@@ -37,6 +39,8 @@ public sealed class RecorderSocketEndpoint(
     internal Subscriptions Subscriptions => subscriptions;
 
     internal RunScheduler Runs => runs;
+
+    internal PlaybackControl Playback => playback;
 
     internal LocalConnections Local => local;
 

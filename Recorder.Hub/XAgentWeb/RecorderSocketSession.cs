@@ -11,7 +11,8 @@ namespace Recorder.Hub.XAgentWeb;
 /// One XAgent web socket, as the original speaks it: accepted first, then the user is checked (a refusal is a
 /// <c>failed</c> frame and close 1000); the connect frame; <c>{"type":"recorder"}</c> starts the run and the pongs
 /// (every <see cref="RecorderOptions.PongInterval"/>), <c>{"type":"ping"}</c> is answered with a pong (but the ping
-/// with which the UI answers each pong), other types are ignored. The raws come from the same catch-up subscription as a hub connection's, from seq 1 (or after
+/// with which the UI answers each pong), <c>{"type":"pause"}</c>, <c>{"type":"play"}</c> and <c>{"type":"speed","value":2}</c>
+/// control the playback (a refused one is answered with a <c>control_refused</c> frame, and the socket stays open), other types are ignored. The raws come from the same catch-up subscription as a hub connection's, from seq 1 (or after
 /// <c>after_seq</c> when re-attaching), each once, in seq order; after <c>finished</c>/<c>failed</c> the socket is closed
 /// 1000 once the client closes or after <see cref="EndCloseDelay"/>. A frame that is not a JSON object closes it 1003, a
 /// frame over <see cref="RecorderSocketEndpoint.MaxFrameBytes"/> 1009. A socket that drops detaches like a hub
@@ -55,7 +56,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
             }
 
             Hub.ConnectDecision decision = refusal is null
-                ? await endpoint.Sessions.ConnectAsync(_connectionId, userId!, clientId, query[Client.Contracts.RecorderProtocol.RecorderDirKey], _aborted)
+                ? await endpoint.Sessions.ConnectAsync(_connectionId, userId!, clientId, query[Client.Contracts.RecorderProtocol.RecorderDirKey], NullIfEmpty(query[Client.Contracts.RecorderProtocol.SpeedKey]), _aborted)
                 : new(null, false, refusal);
             if (decision.Interaction is null)
             {
@@ -93,7 +94,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
             await _writer.Message(EnvelopeFactory.Connected(interaction));
             await endpoint.Subscriptions.SubscribeAsync(_connectionId, interactionId, afterSeq, _aborted);
 
-            var receiving = ReceiveAsync(interactionId, stop.Token);
+            var receiving = ReceiveAsync(interactionId, interaction.UserId, stop.Token);
             var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await using var onStopping = endpoint.Stopping.Register(() => stopping.TrySetResult());
             var first = await Task.WhenAny(receiving, _writer.Ended, stopping.Task);
@@ -140,7 +141,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
     /// Reads the client's frames until it closes (status 1000, no reason) or sends one that is not allowed (the close status and
     /// reason to answer with). Never throws: a dropped socket ends it like a close.
     /// </summary>
-    private async Task<(WebSocketCloseStatus Status, string Reason)> ReceiveAsync(string interactionId, CancellationToken cancellationToken)
+    private async Task<(WebSocketCloseStatus Status, string Reason)> ReceiveAsync(string interactionId, string userId, CancellationToken cancellationToken)
     {
         var buffer = new byte[RecorderSocketEndpoint.MaxFrameBytes];
         var started = false;
@@ -184,6 +185,17 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
                     case "ping" when !_writer.IsAnswerToPong(PingAnswerWindow):
                         await _writer.Pong(endpoint.PongInterval);
                         break;
+                    case "pause":
+                        await ControlAsync(endpoint.Playback.PauseAsync(interactionId, userId, cancellationToken));
+                        break;
+                    case "play":
+                        await ControlAsync(endpoint.Playback.PlayAsync(interactionId, userId, cancellationToken));
+                        break;
+                    case "speed":
+                        await ControlAsync(SpeedOf(buffer.AsMemory(0, count)) is { } speed
+                            ? endpoint.Playback.SetSpeedAsync(interactionId, userId, speed, cancellationToken)
+                            : Task.FromException(new Microsoft.AspNetCore.SignalR.HubException("a speed frame needs a number \"value\", e.g. {\"type\":\"speed\",\"value\":2}.")));
+                        break;
                     default:
                         break; // "connect", "disconnect", a second "recorder" and any other type: nothing to do, as in the original
                 }
@@ -194,6 +206,31 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
             return (WebSocketCloseStatus.NormalClosure, "");
         }
     }
+
+    /// <summary>Awaits a playback call; a refused one is answered with a <c>control_refused</c> frame (the socket stays open).</summary>
+    private async Task ControlAsync(Task call)
+    {
+        try
+        {
+            await call;
+        }
+        catch (Microsoft.AspNetCore.SignalR.HubException refused)
+        {
+            Log.ControlRefused(_logger, _connectionId, refused.Message);
+            await _writer.SendAsync(XAgentFrames.ControlRefused(refused.Message), CloseTimeout);
+        }
+    }
+
+    /// <summary>The <c>value</c> of a speed frame, or null when it has no number there.</summary>
+    private static double? SpeedOf(ReadOnlyMemory<byte> frame)
+    {
+        using var document = JsonDocument.Parse(frame);
+        return document.RootElement.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var speed)
+            ? speed
+            : null;
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 
     /// <summary>The frame's <c>type</c> ("" when it has none), or null when it is not a JSON object.</summary>
     private static string? TypeOf(ReadOnlyMemory<byte> frame)
@@ -288,5 +325,8 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
 
         [LoggerMessage(EventId = 6104, EventName = "SocketFailed", Level = LogLevel.Error, Message = "XAgent socket {ConnectionId} of {InteractionId} failed")]
         public static partial void SessionFailed(ILogger logger, Exception exception, string connectionId, string interactionId);
+
+        [LoggerMessage(EventId = 6105, EventName = "SocketControlRefused", Level = LogLevel.Information, Message = "XAgent socket {ConnectionId}: playback frame refused: {Reason}")]
+        public static partial void ControlRefused(ILogger logger, string connectionId, string reason);
     }
 }

@@ -42,6 +42,16 @@ public static class XAgentFrames
     });
 
     /// <summary>
+    /// A playback frame that was not allowed: <c>{"type": "control_refused", "message": reason}</c>. The socket stays open;
+    /// no <c>success: false</c>, which XAgent's UI takes for a refusal of the connection (it disconnects).
+    /// </summary>
+    public static string ControlRefused(string reason) => Write(w =>
+    {
+        w.WriteString("type", "control_refused");
+        w.WriteString("message", reason);
+    });
+
+    /// <summary>
     /// The frame of a hub envelope: the connect message and the closed notice (data = the interaction, keys in the
     /// original's order) or a raw.
     /// </summary>

@@ -16,6 +16,8 @@ import { LogLevel, RecorderClient, RecorderConnectionRefusedError, newClientId }
         state: $("conn-state"), pongs: $("pongs"), refusal: $("refusal"), refusalMessage: $("refusal-message"),
         interaction: $("interaction"), workspace: $("workspace"), events: $("events"),
         timeline: $("timeline"), empty: $("timeline-empty"), runState: $("run-state"),
+        pause: $("pause"), play: $("play"), skipToEnd: $("skip-to-end"), playbackState: $("playback-state"),
+        speeds: Array.prototype.slice.call(document.querySelectorAll("#playback button[data-speed]")),
     };
 
     var client = null;            // the current RecorderClient (one per Connect)
@@ -57,6 +59,11 @@ import { LogLevel, RecorderClient, RecorderConnectionRefusedError, newClientId }
 
         c.on("state", mine(function () { updateState(); }));
         c.on("connect", mine(onConnected));
+        c.on("playback", mine(function (envelope) {
+            // Every connection of the interaction gets these (another tab's changes too).
+            showPlayback(envelope.data);
+            logEvent(envelope.status + " (speed " + envelope.data.speed + ")");
+        }));
         c.on("refused", mine(function (reason) {
             showRefusal(reason);
             logEvent("refused: " + reason, "error");
@@ -147,6 +154,31 @@ import { LogLevel, RecorderClient, RecorderConnectionRefusedError, newClientId }
         invoke("Ping", function () { return client.ping(); }).then(function (ok) { if (ok) { logEvent("Ping sent"); } });
     });
 
+    ui.pause.addEventListener("click", function () {
+        invoke("Pause", function () { return client.pause(); });
+    });
+
+    ui.play.addEventListener("click", function () {
+        invoke("Play", function () { return client.play(); });
+    });
+
+    ui.skipToEnd.addEventListener("click", function () {
+        invoke("SkipToEnd", function () { return client.skipToEnd(); });
+    });
+
+    ui.speeds.forEach(function (button) {
+        button.addEventListener("click", function () {
+            var speed = Number(button.dataset.speed);
+            invoke("SetSpeed", function () { return client.setSpeed(speed); });
+        });
+    });
+
+    function showPlayback(data) {
+        ui.playbackState.textContent = (data.paused ? "paused" : "playing") + " at " + (data.speed === 0 ? "max" : data.speed + "x");
+        ui.playbackState.dataset.paused = String(data.paused);
+        ui.playbackState.dataset.speed = String(data.speed);
+    }
+
     async function invoke(method, call) {
         try {
             await call();
@@ -167,6 +199,7 @@ import { LogLevel, RecorderClient, RecorderConnectionRefusedError, newClientId }
         ui.disconnect.disabled = disconnected;
         ui.start.disabled = !ready;
         ui.ping.disabled = !ready;
+        [ui.pause, ui.play, ui.skipToEnd].concat(ui.speeds).forEach(function (button) { button.disabled = !ready; });
         [ui.hubUrl, ui.userId, ui.token, ui.recorderDir, ui.clientId, ui.newId].forEach(function (input) {
             input.disabled = !disconnected;
         });

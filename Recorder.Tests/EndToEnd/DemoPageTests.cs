@@ -143,6 +143,43 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
     }
 
     [Fact]
+    public async Task ThePlaybackButtonsPauseChangeTheSpeedAndSkipToTheEnd()
+    {
+        var (user, token) = await server.NewUserAsync();
+        var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+        await using var browser = await Chromium.LaunchAsync();
+        await using var page = await browser.NewPageAsync();
+        var log = Watch(page, server.BaseUrl.GetLeftPart(UriPartial.Authority));
+        try
+        {
+            await page.GoToAsync(new Uri(server.BaseUrl, "/").ToString(), WaitMs, [WaitUntilNavigation.Load]).WaitAsync(TestEnvironment.Timeout);
+            await FillAndConnectAsync(page, user, token, PacedHubServer.Recording);
+            var interactionId = await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout);
+            await page.ClickAsync("#start").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.querySelectorAll('#timeline li.entry').length >= 2", "two entries on the timeline");
+
+            await page.ClickAsync("#pause").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.getElementById('playback-state').dataset.paused === 'true'", "the page shows the pause");
+            var lastSeq = await server.QueryScalarAsync<long>("SELECT last_seq FROM interactions WHERE interaction_id = @interactionId", new { interactionId });
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the span a paused run is observed for (steps are 300 ms apart)
+            Assert.Equal(lastSeq, await server.QueryScalarAsync<long>("SELECT last_seq FROM interactions WHERE interaction_id = @interactionId", new { interactionId }));
+            Assert.InRange((await SeqsAsync(page)).Length, 2, expected.Count - 2);
+
+            await page.ClickAsync("#speed-2").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.getElementById('playback-state').dataset.speed === '2' && document.getElementById('playback-state').dataset.paused === 'true'", "the page shows speed 2, still paused");
+            await page.ClickAsync("#skip-to-end").WaitAsync(TestEnvironment.Timeout);
+            await WaitForAsync(page, "document.getElementById('run-state').textContent === 'finished'", "the run finished on the page");
+            Assert.Equal("playing at max", await page.EvaluateExpressionAsync<string>("document.getElementById('playback-state').textContent").WaitAsync(TestEnvironment.Timeout));
+            Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), await SeqsAsync(page));
+            Assert.True(log.Errors.IsEmpty, "errors on the page: " + string.Join(" | ", log.Errors));
+        }
+        finally
+        {
+            await SaveScreenshotAsync(page, Path.Combine(AppContext.BaseDirectory, "artifacts", "demo-page-playback.png"), log);
+        }
+    }
+
+    [Fact]
     public async Task TheDemoPageShowsTheRefusalTextOfAWrongToken()
     {
         var (user, _) = await server.NewUserAsync();

@@ -20,6 +20,8 @@ public sealed class OptionsValidationTests
 
     [Theory]
     [InlineData("Recorder:Replay:Speed", "-1", "Recorder:Replay:Speed must be between 0")]
+    [InlineData("Recorder:Replay:MinSpeed", "0", "Recorder:Replay:MinSpeed must be between 0.001 and 1000.")]
+    [InlineData("Recorder:Replay:MaxSpeed", "5000", "Recorder:Replay:MaxSpeed must be between 0.001 and 1000.")]
     [InlineData("Recorder:Runs:DisconnectGrace", "-00:00:01", "Recorder:Runs:DisconnectGrace must be between")]
     [InlineData("Recorder:Runs:MaxConcurrentRuns", "-5", "Recorder:Runs:MaxConcurrentRuns must be between")]
     [InlineData("Recorder:Delivery:PageSize", "0", "Recorder:Delivery:PageSize must be between")]
@@ -28,6 +30,14 @@ public sealed class OptionsValidationTests
     {
         var error = await StartupErrorAsync("--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none", $"--{key}={value}");
         Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AMinSpeedAboveTheMaxSpeedIsRefused()
+    {
+        var error = await StartupErrorAsync("--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none",
+            "--Recorder:Replay:MinSpeed=4", "--Recorder:Replay:MaxSpeed=2");
+        Assert.Contains("Recorder:Replay:MinSpeed (4) must not be above Recorder:Replay:MaxSpeed (2).", error, StringComparison.Ordinal);
     }
 
     [Fact]

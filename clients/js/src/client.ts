@@ -1,7 +1,7 @@
 import { HttpTransportType, HubConnectionBuilder, LogLevel, type IHttpConnectionOptions, type IRetryPolicy } from "@microsoft/signalr";
 import { RecorderConnectionLostError, RecorderConnectionRefusedError, RecorderInteractionClosedError } from "./errors.js";
 import { Emitter } from "./events.js";
-import { RecorderProtocol, RecorderStatus, type RecorderEnvelope, type RecorderInteraction } from "./protocol.js";
+import { RecorderProtocol, RecorderStatus, type PlaybackData, type RecorderEnvelope, type RecorderInteraction } from "./protocol.js";
 import { reconnectDelay } from "./reconnect.js";
 import { MessageSequencer } from "./sequencer.js";
 
@@ -42,6 +42,11 @@ export interface RecorderClientOptions {
      * Generated (32 hex characters) when absent; kept for every reconnect.
      */
     clientId?: string;
+    /**
+     * The replay speed of a new interaction (0 = no delays, 1 = the original pace, 2 = twice as fast); absent: the
+     * server's. Outside the server's bounds the connect is refused. Re-attaching keeps the interaction's own speed.
+     */
+    speed?: number;
     /** The seq the caller already has of this interaction (re-attaching): the stream starts after it. Default 0. */
     afterSeq?: number;
     /**
@@ -77,6 +82,8 @@ export interface RecorderClientEvents {
     reconnecting: (error?: Error) => void;
     /** The connection is back (the client resumes by itself). */
     reconnected: () => void;
+    /** A control envelope: the interaction's playback changed (from this or any other connection of it). */
+    playback: (envelope: RecorderEnvelope<PlaybackData>) => void;
     /** The interaction was closed by the server (the closed notice): it writes nothing after `lastSeq`. */
     interactionClosed: (lastSeq: number) => void;
     /** The connection's state changed. */
@@ -113,13 +120,16 @@ export function newClientId(): string {
 }
 
 /** The hub URL with the connect query: browsers cannot set headers on a WebSocket, so the values go in the query. */
-export function connectUrl(options: Pick<RecorderClientOptions, "hubUrl" | "userId" | "token" | "recorderDir">, clientId: string): string {
+export function connectUrl(options: Pick<RecorderClientOptions, "hubUrl" | "userId" | "token" | "recorderDir" | "speed">, clientId: string): string {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = new URL(options.hubUrl.toString(), base);
     url.searchParams.set(RecorderProtocol.userIdKey, options.userId);
     url.searchParams.set(RecorderProtocol.tokenKey, options.token);
     url.searchParams.set(RecorderProtocol.recorderDirKey, options.recorderDir);
     url.searchParams.set(RecorderProtocol.clientIdKey, clientId);
+    if (options.speed !== undefined) {
+        url.searchParams.set(RecorderProtocol.speedKey, String(options.speed));
+    }
     return url.toString();
 }
 
@@ -185,6 +195,7 @@ export class RecorderClient extends Emitter<RecorderClientEvents> {
     private stopped = false;
     private started = false;
     private refusal: RecorderConnectionRefusedError | undefined;
+    private lastPlayback: RecorderEnvelope<PlaybackData> | undefined;
 
     /** A client that is not connected yet: subscribe to its events, then call {@link start} (or use {@link connect}). */
     constructor(options: RecorderClientOptions) {
@@ -269,6 +280,34 @@ export class RecorderClient extends Emitter<RecorderClientEvents> {
     /** Starts the interaction's run; calling it again is harmless. */
     async startRecorder(): Promise<void> {
         await this.connection.invoke(RecorderProtocol.methods.startRecorder);
+    }
+
+    /** The latest control envelope received (status `paused` or `playing`); undefined before the first change. */
+    get playback(): RecorderEnvelope<PlaybackData> | undefined {
+        return this.lastPlayback;
+    }
+
+    /** Pauses the run: no raw is written until {@link play}. Rejects (with the hub's text) when the run is over. */
+    async pause(): Promise<void> {
+        await this.connection.invoke(RecorderProtocol.methods.pause);
+    }
+
+    /** Plays a paused run again. */
+    async play(): Promise<void> {
+        await this.connection.invoke(RecorderProtocol.methods.play);
+    }
+
+    /** Sets the run's speed (within the server's bounds, else it rejects); the pause being waited is rescaled from now. */
+    async setSpeed(speed: number): Promise<void> {
+        if (!Number.isFinite(speed)) {
+            throw new RangeError("speed must be a finite number.");
+        }
+        await this.connection.invoke(RecorderProtocol.methods.setSpeed, speed);
+    }
+
+    /** Writes the rest of the run without delays (and plays it if it was paused). */
+    async skipToEnd(): Promise<void> {
+        await this.connection.invoke(RecorderProtocol.methods.skipToEnd);
     }
 
     /** Asks the server for a Pong. */
@@ -389,6 +428,14 @@ export class RecorderClient extends Emitter<RecorderClientEvents> {
                 }
             } else if (result === "ahead") {
                 void this.resumeAfterReconnect();
+            }
+            return;
+        }
+
+        if ((envelope.status === RecorderStatus.Paused || envelope.status === RecorderStatus.Playing) && envelope.success) {
+            if (envelope.interaction_id === this.interactionId) {
+                this.lastPlayback = envelope as RecorderEnvelope<PlaybackData>;
+                this.emit("playback", this.lastPlayback);
             }
             return;
         }

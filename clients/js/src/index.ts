@@ -16,6 +16,7 @@ export {
     RecorderProtocol,
     RecorderStatus,
     isTerminal,
+    type PlaybackData,
     type RecorderEnvelope,
     type RecorderInteraction,
     type RecorderStatusName,

@@ -14,7 +14,20 @@ export const RecorderStatus = {
     Failed: "failed",
     Waiting: "waiting",
     Closed: "closed",
+    /** A control envelope (seq 0): the run is paused; `data` is {@link PlaybackData}. */
+    Paused: "paused",
+    /** A control envelope (seq 0): the run plays (again, or at a new speed); `data` is {@link PlaybackData}. */
+    Playing: "playing",
 } as const;
+
+/** The data of a control envelope (status `paused` or `playing`). */
+export interface PlaybackData {
+    /** 0 = no delays, 1 = the original pace, 2 = twice as fast. */
+    speed: number;
+    paused: boolean;
+    /** Bumped by every change of the interaction's playback. */
+    control_version: number;
+}
 
 /** One of {@link RecorderStatus}'s values. */
 export type RecorderStatusName = (typeof RecorderStatus)[keyof typeof RecorderStatus];
@@ -90,8 +103,13 @@ export const RecorderProtocol = {
     recorderDirKey: "recorder_dir",
     /** Query key carrying the interaction id. */
     clientIdKey: "client_id",
+    /** Query key carrying the replay speed a new interaction should have (absent: the server's). */
+    speedKey: "speed",
     /** Hub methods a client invokes (IRecorderHub). */
-    methods: { startRecorder: "StartRecorder", ping: "Ping", resume: "Resume" },
+    methods: {
+        startRecorder: "StartRecorder", ping: "Ping", resume: "Resume",
+        pause: "Pause", play: "Play", setSpeed: "SetSpeed", skipToEnd: "SkipToEnd",
+    },
     /** Methods the hub calls on the client (IRecorderClient). */
     callbacks: { message: "Message", pong: "Pong" },
 } as const;

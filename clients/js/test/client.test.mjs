@@ -250,3 +250,54 @@ describe("the stream", () => {
         await client.stop();
     });
 });
+
+describe("playback", () => {
+    function control(interactionId, status, speed, paused, version) {
+        return {
+            status, success: true, message: paused ? "paused" : `playing at speed ${speed}`,
+            data: { speed, paused, control_version: version },
+            current: null, node_id: null, workspace_file_list: null, interaction_id: interactionId, seq: 0,
+        };
+    }
+
+    it("puts speed in the query only when given", async () => {
+        const hub = new FakeHub();
+        const plain = await connect(hub);
+        assert.equal(new URL(hub.connection.settings.url).searchParams.has("speed"), false);
+        await plain.stop();
+        const fast = await connect(hub, { speed: 2.5 });
+        assert.equal(new URL(hub.connection.settings.url).searchParams.get("speed"), "2.5");
+        await fast.stop();
+    });
+
+    it("invokes Pause, Play, SetSpeed and SkipToEnd, and refuses a speed that is not finite without invoking", async () => {
+        const hub = new FakeHub();
+        const client = await connect(hub, { clientId: "p1" });
+        await client.pause();
+        await client.play();
+        await client.setSpeed(0.5);
+        await client.skipToEnd();
+        await assert.rejects(client.setSpeed(Number.NaN), (e) => e instanceof RangeError && e.message === "speed must be a finite number.");
+        await assert.rejects(client.setSpeed(Infinity), RangeError);
+        assert.deepEqual(hub.connection.invocations.slice(1), [["Pause"], ["Play"], ["SetSpeed", 0.5], ["SkipToEnd"]]);
+        await client.stop();
+    });
+
+    it("hands control envelopes to the playback event and keeps them out of the raws", async () => {
+        const hub = new FakeHub();
+        const client = await connect(hub, { clientId: "p2" });
+        const seen = [];
+        client.on("playback", (e) => seen.push([e.status, e.data.speed, e.data.paused]));
+        hub.write("running");
+        hub.connection.deliver(control("p2", "paused", 1, true, 1));
+        hub.connection.deliver(control("other", "playing", 3, false, 9)); // another interaction's: ignored
+        hub.connection.deliver(control("p2", "playing", 2, false, 2));
+        hub.write("finished");
+        const { seqs, error } = await readAll(client);
+        assert.deepEqual(seqs, [1, 2]);
+        assert.equal(error, undefined);
+        assert.deepEqual(seen, [["paused", 1, true], ["playing", 2, false]]);
+        assert.equal(client.playback.data.control_version, 2);
+        await client.stop();
+    });
+});
