@@ -51,7 +51,7 @@ public sealed class HostileHubCallTests(HubServer server) : IClassFixture<HubSer
         }
 
         // Not an invocation SignalR can read (arguments not a list, not JSON): documented to close the connection.
-        foreach (var arguments in new[] { "\"not a list\"", "{}", "null", "[\"{id}\", 0x10]", "[\"{id}\", NaN]", "[\"{id}\", 0,]" })
+        foreach (var arguments in new[] { "\"not a list\"", "{}", "null", "[\"{id}\", 0x10]", "[\"{id}\", NaN]" })
         {
             cases.Add("Resume", arguments, Closes);
         }
