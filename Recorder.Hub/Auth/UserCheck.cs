@@ -44,7 +44,8 @@ public sealed class UserCheck(UserRepository users, FailedAuthentications failur
     /// <summary><see cref="NotExist"/> or <see cref="NotAvailable"/>, or no failure and whether the user is <c>is_beta</c>.</summary>
     private async Task<(string? Failure, bool IsBeta)> CheckAsync(string? userId, string? token, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(userId) || userId.Length > MaxUserIdLength)
+        // PostgreSQL text cannot hold a NUL character, so no user has one; asking would fail the request with a 500.
+        if (string.IsNullOrEmpty(userId) || userId.Length > MaxUserIdLength || userId.Contains('\0', StringComparison.Ordinal))
         {
             return (NotExist, false);
         }
