@@ -1,6 +1,8 @@
 using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
+using Recorder.Hub.Health;
 using Recorder.Hub.Hub;
+using Recorder.Hub.Metrics;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
@@ -20,6 +22,8 @@ public static class RecorderApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddRecorderOptions();
         builder.AddRecorderData();
+        builder.AddRecorderHealth();
+        builder.AddRecorderMetrics();
         builder.AddReplay();
         builder.AddPresence();
         builder.AddRuns();
@@ -39,7 +43,8 @@ public static class RecorderApp
         app.MapRecorderHub();
         app.MapRecordingsApi();
         app.MapXAgentWeb();
-        app.MapGet("/healthz", () => Results.Ok("ok"));
+        app.MapRecorderHealth();
+        app.MapRecorderMetrics();
         return app;
     }
 }

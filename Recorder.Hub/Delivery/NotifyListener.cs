@@ -1,0 +1,19 @@
+namespace Recorder.Hub.Delivery;
+
+/// <summary>
+/// Whether <see cref="DeliveryService"/> is listening for PostgreSQL notifications right now, and why not when it is
+/// not: set by the listener, read by the readiness check (two fields, no lock).
+/// </summary>
+public sealed class NotifyListener
+{
+    private volatile string? _failure = "not started yet";
+
+    public bool IsListening => _failure is null;
+
+    /// <summary>Why the listener is down (the last error), or null while it listens.</summary>
+    public string? Failure => _failure;
+
+    internal void Listening() => _failure = null;
+
+    internal void Down(string why) => _failure = why;
+}
