@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Recorder.Client;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -63,7 +62,7 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
     }
 
     [Fact]
-    public async Task WithRedisDownReadyIs503NamingRedisAndNewConnectionsAreRefusedSayingWhy()
+    public async Task WithRedisDownReadyIs503NamingRedisAndNewXAgentConnectionsAreRefusedSayingWhy()
     {
         await using var redis = await RedisProcess.StartAsync();
         await using var app = await server.StartAsync([new("ConnectionStrings:Redis", redis.ConnectionString)], Ct);
@@ -82,9 +81,12 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
             Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("postgresql").GetProperty("status").GetString());
             Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health/live")).Status);
 
-            var refused = await Assert.ThrowsAsync<RecorderConnectionRefusedException>(() =>
-                RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", hubUrl: new Uri(baseUrl, Recorder.Client.Contracts.RecorderProtocol.HubPath)), Ct));
-            Assert.StartsWith("the hub is not ready: redis", refused.Reason, StringComparison.Ordinal);
+            // The XAgent socket (SignalR's connections wait on the Redis backplane before the hub sees them).
+            var clientId = Guid.NewGuid().ToString("N");
+            await using var socket = await XAgentWebClient.ConnectAsync(baseUrl, clientId, XAgentWebClient.Query(user, token, "multi_subtask"), Ct);
+            var refusal = await socket.First.WaitAsync(TestEnvironment.Timeout);
+            Assert.Equal("failed", refusal.Status);
+            Assert.StartsWith("the hub is not ready: redis", refusal.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.Equal(0, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @user", new { user }));
         }
         finally
