@@ -49,7 +49,12 @@ public static class HealthExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(ReadyTag),
-            ResponseWriter = WriteAsync,
+            // A fresh run: what connects consult from now on too.
+            ResponseWriter = async (context, report) =>
+            {
+                await context.RequestServices.GetRequiredService<Readiness>().PublishAsync(report, context.RequestAborted);
+                await WriteAsync(context, report);
+            },
         }).AllowAnonymous();
         return app;
     }

@@ -42,7 +42,7 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
         var connection = new Npgsql.NpgsqlConnectionStringBuilder(server.Database.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;
         await using var app = await server.StartAsync([new("ConnectionStrings:Recorder", connection)], Ct);
         using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health/ready")).Status);
+        await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready with PostgreSQL up");
 
         proxy.Pause();
         try

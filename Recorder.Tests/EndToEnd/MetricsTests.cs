@@ -4,6 +4,7 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
 
+[Collection(nameof(MetricsTests))]
 public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
 {
     private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
@@ -16,7 +17,6 @@ public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
 
         var (user, token) = await server.NewUserAsync();
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
-        await client.StartRecorderAsync(Ct);
         var messages = await Replays.RunToEndAsync(client);
         Assert.NotEmpty(messages);
         var written = await server.QueryScalarAsync<long>("SELECT count(*) FROM raw WHERE interaction_id = @id", new { id = client.InteractionId });
