@@ -1,6 +1,8 @@
 using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
+using Recorder.Hub.Health;
 using Recorder.Hub.Hub;
+using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
@@ -21,6 +23,8 @@ public static class RecorderApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddRecorderOptions();
         builder.AddRecorderData();
+        builder.AddRecorderHealth();
+        builder.AddRecorderMetrics();
         builder.AddReplay();
         builder.AddPlayback();
         builder.AddPresence();
@@ -41,7 +45,8 @@ public static class RecorderApp
         app.MapRecorderHub();
         app.MapRecordingsApi();
         app.MapXAgentWeb();
-        app.MapGet("/healthz", () => Results.Ok("ok"));
+        app.MapRecorderHealth();
+        app.MapRecorderMetrics();
         return app;
     }
 }

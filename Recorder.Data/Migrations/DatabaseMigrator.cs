@@ -15,6 +15,31 @@ public static partial class DatabaseMigrator
     private const string LockSql = "SELECT pg_advisory_lock(@key)";
     private const string UnlockSql = "SELECT pg_advisory_unlock(@key)";
 
+    // DbUp's journal (its default table for PostgreSQL): one row per applied script, named like the embedded resource.
+    private const string AppliedSql = """
+        SELECT EXISTS (SELECT 1 FROM schemaversions WHERE scriptname = @script)
+        """;
+
+    /// <summary>The embedded script that sorts last (the scripts are numbered): the one a current schema has applied.</summary>
+    public static string NewestScript { get; } = Assembly.GetExecutingAssembly().GetManifestResourceNames()
+        .Where(name => name.EndsWith(".sql", StringComparison.Ordinal))
+        .Order(StringComparer.Ordinal)
+        .Last();
+
+    /// <summary>Whether the database has applied <see cref="NewestScript"/>: false before the first migration too.</summary>
+    public static async Task<bool> IsCurrentAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT to_regclass('schemaversions') IS NOT NULL");
+        if (await command.ExecuteScalarAsync(cancellationToken) is not true)
+        {
+            return false;
+        }
+
+        await using var applied = dataSource.CreateCommand(AppliedSql);
+        applied.Parameters.AddWithValue("script", NewestScript);
+        return await applied.ExecuteScalarAsync(cancellationToken) is true;
+    }
+
     public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken cancellationToken)
     {
         await using var lockConnection = new NpgsqlConnection(connectionString);

@@ -9,6 +9,7 @@ public static class DeliveryExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SentMarks>());
         builder.Services.AddSingleton<PictureCache>();
         builder.Services.AddSingleton<Subscriptions>();
+        builder.Services.AddSingleton<NotifyListener>();
         builder.Services.AddHostedService<DeliveryService>();
         return builder;
     }

@@ -6,6 +6,7 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
+using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 
 namespace Recorder.Hub.Delivery;
@@ -24,6 +25,7 @@ public sealed partial class DeliveryService(
     PictureCache pictureCache,
     Subscriptions subscriptions,
     PlaybackSignals playbackSignals,
+    NotifyListener listener,
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryService> logger) : BackgroundService
 {
@@ -95,6 +97,8 @@ public sealed partial class DeliveryService(
 
     private async Task ReadAndDistributeAsync(IReadOnlyList<FeedRead> reads, CancellationToken cancellationToken)
     {
+        using var activity = RecorderMetrics.Activities.StartActivity("delivery batch");
+        activity?.SetTag("recorder.feeds", reads.Count);
         var rows = await raws.ListAfterAsync([.. reads.Select(r => new RawCursor(r.Feed.InteractionId, r.AfterSeq, r.Limit))], _options.PageSize, cancellationToken);
         var byInteraction = rows.ToLookup(r => r.InteractionId, StringComparer.Ordinal);
 
@@ -238,6 +242,7 @@ public sealed partial class DeliveryService(
                     }
 
                     Log.Listening(logger);
+                    listener.Listening();
                     backoff = InitialBackoff;
                     subscriptions.MarkAllStale(); // what was committed while nobody listened
                     while (true)
@@ -257,11 +262,14 @@ public sealed partial class DeliveryService(
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
+                listener.Down(exception.Message);
                 Log.ListenerFailed(logger, exception, backoff);
                 await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
+
+        listener.Down("stopped");
     }
 
     /// <summary><c>raw_committed</c>: "id:last_seq,id:last_seq,..."; <c>interaction_closed</c>, <c>interaction_control</c>: the id.</summary>

@@ -9,4 +9,4 @@ namespace Recorder.Hub.Delivery;
 /// when it was read, so writing it reports it to <see cref="SentMarks"/> (a Resume of raws sent before costs no update).
 /// <see cref="Bytes"/> is what the envelope holds (data and inlined pictures), counted against the outbox's byte budget.
 /// </summary>
-internal readonly record struct OutboxItem(Subscription Subscription, int Generation, long Seq, RecorderEnvelope Envelope, bool MarkSent, long Bytes);
+internal readonly record struct OutboxItem(Subscription Subscription, int Generation, long Seq, RecorderEnvelope Envelope, bool MarkSent, long Bytes, DateTime CreateTime = default);

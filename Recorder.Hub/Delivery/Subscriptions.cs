@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
+using Recorder.Hub.Metrics;
 
 namespace Recorder.Hub.Delivery;
 
@@ -13,7 +14,7 @@ namespace Recorder.Hub.Delivery;
 /// in one query, and <see cref="Distribute"/> queues each raw to each connection exactly once, in seq order. Each
 /// connection has its own bounded outbox and drain task, so a connection that stops reading delays nobody else.
 /// </summary>
-public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, SentMarks sentMarks, ILogger<Subscriptions> logger)
+public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, SentMarks sentMarks, RecorderMetrics metrics, ILogger<Subscriptions> logger)
 {
     /// <summary>Interactions read per pass at most: a reconnect storm is worked off in turns, each a bounded query.</summary>
     private const int MaxFeedsPerPass = 512;
@@ -38,6 +39,30 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             lock (_gate)
             {
                 return _outboxes.Values.Sum(o => o.Queue.Count);
+            }
+        }
+    }
+
+    /// <summary>Subscriptions that lack raws already committed (for the metrics; walks every subscription).</summary>
+    public int Behind
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outboxes.Values.Sum(o => o.Subscriptions.Count(s => s.IsBehind));
+            }
+        }
+    }
+
+    /// <summary>Bytes queued to connections and not yet written.</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outboxes.Values.Sum(o => o.QueuedBytes);
             }
         }
     }
@@ -433,7 +458,7 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                         break;
                     }
 
-                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope, MarkSent: !row.IsSend, bytes));
+                    Enqueue(outbox, new OutboxItem(subscription, subscription.Generation, row.Seq, envelope, MarkSent: !row.IsSend, bytes, row.CreateTime));
                     subscription.Cursor = row.Seq;
                 }
             }
@@ -575,7 +600,17 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
         {
             // The connection broke; it is closed (and forgotten here) by SignalR, and resumes when it reconnects.
             Log.WriteFailed(logger, exception, outbox.ConnectionId);
+            if (item.Seq > 0)
+            {
+                metrics.PushFailed();
+            }
+
             return;
+        }
+
+        if (item.Seq > 0)
+        {
+            metrics.Pushed(item.MarkSent, item.CreateTime);
         }
 
         if (item.MarkSent && !outbox.Aborted.IsCancellationRequested)

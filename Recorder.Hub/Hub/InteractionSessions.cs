@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Hub.Auth;
+using Recorder.Hub.Health;
+using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
@@ -13,7 +15,9 @@ using Recorder.Hub.Runs;
 namespace Recorder.Hub.Hub;
 
 /// <summary>What happened to a connect request: the interaction it is attached to (and whether it is new), or why it was refused.</summary>
-public sealed record ConnectDecision(InteractionRow? Interaction, bool Created, string? Refusal);
+/// <see cref="RefusalKind"/> names the refusal in a word (for the metrics): auth, client_id, recorder_dir, running,
+/// other_user, too_many_interactions, too_many_connections, busy, not_ready.
+public sealed record ConnectDecision(InteractionRow? Interaction, bool Created, string? Refusal, string? RefusalKind = null);
 
 /// <summary>The connect, re-attach and attach-another rules behind <see cref="RecorderHub"/>.</summary>
 public sealed partial class InteractionSessions(
@@ -23,6 +27,8 @@ public sealed partial class InteractionSessions(
     IOptions<RecorderOptions> recorderOptions,
     IOptionsMonitor<ReplayOptions> replayOptions,
     IHostApplicationLifetime lifetime,
+    Readiness readiness,
+    RecorderMetrics metrics,
     ILogger<InteractionSessions> logger)
 {
     public const string RunningRefusal = "You have a running interaction, please wait for it to finish!";
@@ -43,7 +49,7 @@ public sealed partial class InteractionSessions(
         var userId = context.User?.FindFirstValue(ClaimTypes.NameIdentifier);
         if (userId is null || http is null)
         {
-            return Refuse(RecorderAuthenticationHandler.FailureOf(http));
+            return Counted(Refuse(RecorderAuthenticationHandler.FailureOf(http), "auth"));
         }
 
         var parameters = ConnectParameters.Of(http);
@@ -54,12 +60,17 @@ public sealed partial class InteractionSessions(
     /// The same for a connection that is not a hub connection (the XAgent web socket): the authenticated
     /// <paramref name="userId"/>, the <paramref name="clientId"/> it names (generated when null) its <c>recorder_dir</c> and the <c>speed</c> it asks for (null: the server's).
     /// </summary>
-    public async Task<ConnectDecision> ConnectAsync(string connectionId, string userId, string? clientId, string? recorderDir, string? speedText, CancellationToken cancellationToken)
+    public async Task<ConnectDecision> ConnectAsync(string connectionId, string userId, string? clientId, string? recorderDir, string? speedText, CancellationToken cancellationToken) =>
+        Counted(await readiness.NotReadyAsync(cancellationToken) is { } notReady
+            ? Refuse($"the hub is not ready: {notReady}", "not_ready")
+            : await DecideAsync(connectionId, userId, clientId, recorderDir, speedText, cancellationToken));
+
+    private async Task<ConnectDecision> DecideAsync(string connectionId, string userId, string? clientId, string? recorderDir, string? speedText, CancellationToken cancellationToken)
     {
         clientId ??= Guid.NewGuid().ToString("N");
         if (!IsInteractionId(clientId))
         {
-            return Refuse("client_id must be 1 to 64 characters among letters, digits, '-' and '_'.");
+            return Refuse("client_id must be 1 to 64 characters among letters, digits, '-' and '_'.", "client_id");
         }
 
         // A new interaction keeps the speed asked for (or the server's); re-attaching leaves the interaction's own.
@@ -67,7 +78,7 @@ public sealed partial class InteractionSessions(
         var speed = PlaybackSpeed.Parse(speedText, replay, out var speedRefusal) ?? replay.Speed;
         if (speedRefusal is not null)
         {
-            return Refuse(speedRefusal);
+            return Refuse(speedRefusal, "speed");
         }
 
         var root = recorderOptions.Value.RecordingsRoot;
@@ -80,7 +91,7 @@ public sealed partial class InteractionSessions(
             // No new interaction can come of it; re-attaching keeps the recording the interaction was created with.
             return await interactions.AttachConnectionAsync(connectionId, clientId, userId, instance.Id, cancellationToken) is { } existing
                 ? new ConnectDecision(existing, false, null)
-                : Refuse(exception.Message);
+                : Refuse(exception.Message, "recorder_dir");
         }
 
         var candidate = new InteractionRow
@@ -112,19 +123,19 @@ public sealed partial class InteractionSessions(
                 case ConnectOutcome.Reattached:
                     return new ConnectDecision(result.Interaction, false, null);
                 case ConnectOutcome.UserBusy:
-                    return Refuse(RunningRefusal);
+                    return Refuse(RunningRefusal, "running");
                 case ConnectOutcome.OtherUser:
-                    return Refuse("client_id names an interaction of another user.");
+                    return Refuse("client_id names an interaction of another user.", "other_user");
                 case ConnectOutcome.TooManyInteractions:
-                    return Refuse($"You have {auth.LiveInteractionsPerUser} interactions that are not over, the most allowed; wait for one to finish.");
+                    return Refuse($"You have {auth.LiveInteractionsPerUser} interactions that are not over, the most allowed; wait for one to finish.", "too_many_interactions");
                 case ConnectOutcome.TooManyConnections:
-                    return Refuse($"You have {auth.ConnectionsPerUser} open connections, the most allowed; close one first.");
+                    return Refuse($"You have {auth.ConnectionsPerUser} open connections, the most allowed; close one first.", "too_many_connections");
                 default:
                     continue; // another connection created it between the statement's snapshot and its insert: again
             }
         }
 
-        return Refuse("client_id is in use; connect again.");
+        return Refuse("client_id is in use; connect again.", "busy");
     }
 
     /// <summary>
@@ -149,7 +160,21 @@ public sealed partial class InteractionSessions(
             ? Task.CompletedTask
             : interactions.DetachConnectionAsync(connectionId, cancellationToken);
 
-    private static ConnectDecision Refuse(string reason) => new(null, false, reason);
+    private static ConnectDecision Refuse(string reason, string kind) => new(null, false, reason, kind);
+
+    private ConnectDecision Counted(ConnectDecision decision)
+    {
+        if (decision.Interaction is null)
+        {
+            metrics.Refused(decision.RefusalKind ?? "other");
+        }
+        else
+        {
+            metrics.Connected(decision.Created);
+        }
+
+        return decision;
+    }
 
     private static partial class Log
     {

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Recorder.Data.Raws;
+using Recorder.Hub.Metrics;
 
 namespace Recorder.Hub.Runs;
 
@@ -9,7 +10,7 @@ namespace Recorder.Hub.Runs;
 /// window: a lone raw commits at once, and a crowd shares commits. Each group is fenced on its own, so a group that
 /// is refused (its interaction closed, its lease lost) fails only its own run.
 /// </summary>
-public sealed partial class RawAppender(RawRepository raws, ILogger<RawAppender> logger) : BackgroundService
+public sealed partial class RawAppender(RawRepository raws, RecorderMetrics metrics, ILogger<RawAppender> logger) : BackgroundService
 {
     /// <summary>Raws per statement at most; what is left waits for the next one.</summary>
     private const int MaxRawsPerCommit = 4096;
@@ -83,6 +84,14 @@ public sealed partial class RawAppender(RawRepository raws, ILogger<RawAppender>
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(outcomes[i]);
+                if (outcomes[i] == AppendOutcome.Written)
+                {
+                    metrics.Appended(batch[i].Group.Raws.Count);
+                }
+                else
+                {
+                    metrics.AppendFailed(batch[i].Group.Raws.Count, refused: true);
+                }
             }
 
             Log.Committed(logger, batch.Count, batch.Sum(p => p.Group.Raws.Count));
@@ -92,6 +101,7 @@ public sealed partial class RawAppender(RawRepository raws, ILogger<RawAppender>
             // Each run decides what the failure means for it (an outage interrupts it; it continues later).
             foreach (var pending in batch)
             {
+                metrics.AppendFailed(pending.Group.Raws.Count, refused: false);
                 pending.Done.TrySetException(exception);
             }
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Recorder.Data.Interactions;
+using Recorder.Hub.Metrics;
 
 namespace Recorder.Hub.Runs;
 
@@ -14,6 +15,7 @@ public sealed partial class RunScheduler(
     InteractionRepository interactions,
     RunExecutor executor,
     InstanceIdentity instance,
+    RecorderMetrics metrics,
     IOptions<RunOptions> options,
     ILogger<RunScheduler> logger) : BackgroundService
 {
@@ -103,8 +105,16 @@ public sealed partial class RunScheduler(
             }
 
             Log.Claimed(logger, claim.InteractionId, claim.LastSeq);
+            if (claim.LastSeq > 0)
+            {
+                metrics.TakenOver();
+            }
+
             run.Task = Task.Run(async () =>
             {
+                using var activity = RecorderMetrics.Activities.StartActivity("run");
+                activity?.SetTag("recorder.interaction_id", claim.InteractionId);
+                activity?.SetTag("recorder.after_seq", claim.LastSeq);
                 try
                 {
                     await executor.RunAsync(claim, cancellation.Token);

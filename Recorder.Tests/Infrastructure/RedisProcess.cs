@@ -42,6 +42,12 @@ public sealed class RedisProcess : IAsyncDisposable
         await StartProcessAsync();
     }
 
+    /// <summary>Kills the server, leaving it down until <see cref="StartAgainAsync"/>.</summary>
+    public void Stop() => Kill();
+
+    /// <summary>Starts the server again on the same port after <see cref="Stop"/>.</summary>
+    public Task StartAgainAsync() => StartProcessAsync();
+
     private async Task StartProcessAsync()
     {
         Directory.CreateDirectory(PidFolder);

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Text.Json;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.EndToEnd;
+
+/// <summary>Readiness that looks again every second, for the outage tests.</summary>
+public sealed class HealthHubServer : HubServer
+{
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        new("Recorder:Health:ReadinessPeriod", "00:00:01"),
+        new("Recorder:Health:CheckTimeout", "00:00:01"),
+    ];
+}
+
+public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHubServer>
+{
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    [Fact]
+    public async Task ReadyAndLiveAre200WithEveryCheckNamedWhenEverythingIsUp()
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
+        var (status, body) = await GetAsync(http, "/health/ready");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Healthy", body.GetProperty("status").GetString());
+        var checks = body.GetProperty("checks");
+        Assert.Equal("Healthy", checks.GetProperty("postgresql").GetProperty("status").GetString());
+        Assert.Contains("migrated", checks.GetProperty("postgresql").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Healthy", checks.GetProperty("notify_listener").GetProperty("status").GetString());
+        Assert.False(checks.TryGetProperty("redis", out _), "no Redis is configured, so there is no Redis check");
+
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health/live")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/healthz")).Status);
+    }
+
+    [Fact]
+    public async Task ReadyIs503NamingPostgresWhenItIsCutAndLiveStays200()
+    {
+        await using var proxy = new TcpProxy(new Uri($"tcp://127.0.0.1:{new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString).Port}"));
+        var connection = new Npgsql.NpgsqlConnectionStringBuilder(server.Database.ConnectionString) { Host = "127.0.0.1", Port = proxy.Port }.ConnectionString;
+        await using var app = await server.StartAsync([new("ConnectionStrings:Recorder", connection)], Ct);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready with PostgreSQL up");
+
+        proxy.Pause();
+        try
+        {
+            var (status, body) = await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status != HttpStatusCode.OK, TestEnvironment.Timeout, "ready to fail");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("postgresql").GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health/live")).Status);
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/healthz")).Status);
+        }
+        finally
+        {
+            proxy.Unpause();
+        }
+
+        await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready again");
+    }
+
+    [Fact]
+    public async Task WithRedisDownReadyIs503NamingRedisAndNewXAgentConnectionsAreRefusedSayingWhy()
+    {
+        await using var redis = await RedisProcess.StartAsync();
+        await using var app = await server.StartAsync([new("ConnectionStrings:Redis", redis.ConnectionString)], Ct);
+        var baseUrl = new Uri(app.Urls.First());
+        using var http = new HttpClient { BaseAddress = baseUrl };
+        var (_, up) = await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready with Redis up");
+        Assert.Equal("Healthy", up.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+
+        var (user, token) = await server.NewUserAsync();
+        redis.Stop();
+        try
+        {
+            var (status, body) = await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status != HttpStatusCode.OK, TestEnvironment.Timeout, "ready to fail");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Equal("Unhealthy", body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+            Assert.Equal("Healthy", body.GetProperty("checks").GetProperty("postgresql").GetProperty("status").GetString());
+            Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, "/health/live")).Status);
+
+            // The XAgent socket (SignalR's connections wait on the Redis backplane before the hub sees them).
+            var clientId = Guid.NewGuid().ToString("N");
+            await using var socket = await XAgentWebClient.ConnectAsync(baseUrl, clientId, XAgentWebClient.Query(user, token, "multi_subtask"), Ct);
+            var refusal = await socket.First.WaitAsync(TestEnvironment.Timeout);
+            Assert.Equal("failed", refusal.Status);
+            Assert.StartsWith("the hub is not ready: redis", refusal.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal(0, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @user", new { user }));
+        }
+        finally
+        {
+            await redis.StartAgainAsync();
+        }
+
+        await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready again");
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path, Ct);
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+}
