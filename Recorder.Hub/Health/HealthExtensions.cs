@@ -41,11 +41,14 @@ public static class HealthExtensions
         return builder;
     }
 
+    /// <summary>Health answers GET and HEAD; any other method gets 405, as the other endpoints do.</summary>
+    private static readonly HttpMethodMetadata ReadOnly = new(["GET", "HEAD"]);
+
     public static IEndpointRouteBuilder MapRecorderHealth(this IEndpointRouteBuilder app)
     {
         var live = new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync };
-        app.MapHealthChecks("/health/live", live).AllowAnonymous();
-        app.MapHealthChecks("/healthz", live).AllowAnonymous();
+        app.MapHealthChecks("/health/live", live).AllowAnonymous().WithMetadata(ReadOnly);
+        app.MapHealthChecks("/healthz", live).AllowAnonymous().WithMetadata(ReadOnly);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = r => r.Tags.Contains(ReadyTag),
@@ -55,7 +58,7 @@ public static class HealthExtensions
                 await context.RequestServices.GetRequiredService<Readiness>().PublishAsync(report, context.RequestAborted);
                 await WriteAsync(context, report);
             },
-        }).AllowAnonymous();
+        }).AllowAnonymous().WithMetadata(ReadOnly);
         return app;
     }
 
