@@ -28,6 +28,7 @@ public static class RecorderApp
         builder.AddRecorderHub();
         builder.AddRetention();
         builder.AddXAgentWeb();
+        builder.AddRecordingUpload();
 
         var app = builder.Build();
         app.UseShutdownDraining();
@@ -38,6 +39,7 @@ public static class RecorderApp
         app.UseAuthorization();
         app.MapRecorderHub();
         app.MapRecordingsApi();
+        app.MapRecordingUpload();
         app.MapXAgentWeb();
         app.MapGet("/healthz", () => Results.Ok("ok"));
         return app;
