@@ -5,6 +5,7 @@ using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
+using Recorder.Hub.Rest;
 using Recorder.Hub.Retention;
 using Recorder.Hub.Runs;
 using Recorder.Hub.XAgentWeb;
@@ -29,6 +30,7 @@ public static class RecorderApp
         builder.AddRetention();
         builder.AddXAgentWeb();
         builder.AddRecordingUpload();
+        builder.AddRecorderRest();
 
         var app = builder.Build();
         app.UseShutdownDraining();
@@ -40,6 +42,7 @@ public static class RecorderApp
         app.MapRecorderHub();
         app.MapRecordingsApi();
         app.MapRecordingUpload();
+        app.MapRecorderRest();
         app.MapXAgentWeb();
         app.MapGet("/healthz", () => Results.Ok("ok"));
         return app;
