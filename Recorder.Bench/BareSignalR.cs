@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Recorder.Client;
 using Recorder.Client.Contracts;
 
 namespace Recorder.Bench;
@@ -41,10 +42,16 @@ internal sealed class BareSignalR : IAsyncDisposable
         _batches = batches;
     }
 
+    /// <summary>The hub protocol of the clients <see cref="SendAsync"/> connects.</summary>
+    public RecorderWireProtocol Protocol { get; private init; }
+
     public Uri HubUrl => new(new Uri(_app.Urls.First()), HubPath);
 
     /// <summary>Starts the app (quiet logging: warnings and errors on stderr, like the hub under test).</summary>
-    public static async Task<BareSignalR> StartAsync(CancellationToken cancellationToken)
+    public static Task<BareSignalR> StartAsync(CancellationToken cancellationToken) => StartAsync(RecorderWireProtocol.Json, cancellationToken);
+
+    /// <summary>Starts the app; its clients speak <paramref name="protocol"/> (the server offers JSON and MessagePack).</summary>
+    public static async Task<BareSignalR> StartAsync(RecorderWireProtocol protocol, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(
         [
@@ -56,10 +63,11 @@ internal sealed class BareSignalR : IAsyncDisposable
         var batches = new BareBatches();
         builder.Services.AddSingleton(batches);
         builder.Services.AddSignalR(o => o.EnableDetailedErrors = true)
-            .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions));
+            .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions))
+            .AddMessagePackProtocol(o => RecorderMessagePack.Configure(o));
         var app = builder.Build();
         app.MapHub<BareHub>(HubPath);
-        var bare = new BareSignalR(app, batches);
+        var bare = new BareSignalR(app, batches) { Protocol = protocol };
         try
         {
             await app.StartAsync(cancellationToken);
@@ -94,7 +102,7 @@ internal sealed class BareSignalR : IAsyncDisposable
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, receivers.Length),
                 new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
-                async (i, ct) => receivers[i] = await EnvelopeReceiver.ConnectAsync(HubUrl, greeted: false, ct));
+                async (i, ct) => receivers[i] = await EnvelopeReceiver.ConnectAsync(HubUrl, greeted: false, Protocol, ct));
 
             var connected = receivers.Select(r => r!).ToArray();
             var batches = connected.Select((r, i) => r.Expect([.. perConnectionEnvelopes[i].Select(e => e.Seq)], keep: false)).ToArray();

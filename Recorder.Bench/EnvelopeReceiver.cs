@@ -11,7 +11,7 @@ internal sealed record ReceivedBatch(long LastTimestamp, IReadOnlyList<RecorderE
 
 /// <summary>
 /// A plain SignalR client (a bare <see cref="HubConnection"/>, none of <see cref="RecorderClient"/>'s logic): JSON hub
-/// protocol with the wire's options, default transports, <c>Message</c> deserialized into <see cref="RecorderEnvelope"/>
+/// (or MessagePack) protocol with the wire's options, default transports, <c>Message</c> deserialized into <see cref="RecorderEnvelope"/>
 /// exactly as <see cref="RecorderClient"/> does it, so that the client-side cost is the same whichever server sends.
 /// It checks each batch it is told to <see cref="Expect"/>: the given seqs, in order, each once; anything else is
 /// counted as unexpected. The payload bytes its WebSocket receives are counted (<see cref="WireBytes"/>).
@@ -28,13 +28,14 @@ internal sealed class EnvelopeReceiver : IAsyncDisposable
     private int _unexpected;
     private string? _firstUnexpected;
 
-    private EnvelopeReceiver(Uri url, bool greeted)
+    private EnvelopeReceiver(Uri url, bool greeted, RecorderWireProtocol protocol)
     {
         _greeted = greeted;
-        Connection = new HubConnectionBuilder()
-            .WithUrl(url, http => http.WebSocketFactory = CountingWebSocket.Factory(_wire))
-            .AddJsonProtocol(json => RecorderProtocol.Configure(json.PayloadSerializerOptions))
-            .Build();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(url, http => http.WebSocketFactory = CountingWebSocket.Factory(_wire));
+        Connection = (protocol == RecorderWireProtocol.MessagePack
+            ? builder.AddMessagePackProtocol(msgpack => RecorderMessagePack.Configure(msgpack))
+            : builder.AddJsonProtocol(json => RecorderProtocol.Configure(json.PayloadSerializerOptions))).Build();
         Connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), OnMessage);
         Connection.On(nameof(IRecorderClient.Pong), () => { });
         Connection.Closed += error =>
@@ -66,9 +67,13 @@ internal sealed class EnvelopeReceiver : IAsyncDisposable
     /// Connects to <paramref name="url"/>. With <paramref name="greeted"/>, the server's first seq-0 message is taken as
     /// its greeting (<see cref="Greeting"/>) rather than counted as unexpected.
     /// </summary>
-    public static async Task<EnvelopeReceiver> ConnectAsync(Uri url, bool greeted, CancellationToken cancellationToken)
+    public static Task<EnvelopeReceiver> ConnectAsync(Uri url, bool greeted, CancellationToken cancellationToken) =>
+        ConnectAsync(url, greeted, RecorderWireProtocol.Json, cancellationToken);
+
+    /// <summary>Connects with the given hub protocol (MessagePack with the wire's formatters, or JSON).</summary>
+    public static async Task<EnvelopeReceiver> ConnectAsync(Uri url, bool greeted, RecorderWireProtocol protocol, CancellationToken cancellationToken)
     {
-        var receiver = new EnvelopeReceiver(url, greeted);
+        var receiver = new EnvelopeReceiver(url, greeted, protocol);
         try
         {
             await receiver.Connection.StartAsync(cancellationToken);

@@ -34,6 +34,12 @@ internal static class ResumeScenario
         DefaultValueFactory = _ => "multi_subtask",
     };
 
+    private static readonly Option<string> ProtocolOption = new("--protocol")
+    {
+        Description = "The hub protocol of the Recorder and bare clients: json or messagepack.",
+        DefaultValueFactory = _ => "json",
+    };
+
     // The copied interaction: the source's columns, finished, last_seq = N, a run that was requested and is over.
     private const string CopyInteractionSql = """
         INSERT INTO interactions (interaction_id, user_id, description, agent, mode, recorder_root_dir, file_list,
@@ -82,15 +88,17 @@ internal static class ResumeScenario
     {
         var command = new Command("resume", "Resume(id, 0) of an interaction with N raws: raws/s to one client, against bare SignalR sending the same envelopes.")
         {
-            RawsOption, RoundsOption, RecordingOption,
+            RawsOption, RoundsOption, RecordingOption, ProtocolOption,
         };
+        ProtocolOption.AcceptOnlyFromAmong("json", "messagepack");
         BenchEnvironment.AddCommonOptions(command);
         command.SetAction((parse, ct) =>
         {
             var settings = new Settings(
                 Math.Max(2, parse.GetValue(RawsOption)),
                 Math.Max(1, parse.GetValue(RoundsOption)),
-                parse.GetValue(RecordingOption)!);
+                parse.GetValue(RecordingOption)!,
+                parse.GetValue(ProtocolOption) == "messagepack" ? RecorderWireProtocol.MessagePack : RecorderWireProtocol.Json);
             return ScenarioRunner.RunAsync("resume", parse, context => RunAsync(context, settings), ct);
         });
         return command;
@@ -112,11 +120,11 @@ internal static class ResumeScenario
 
         var url = ConnectUrl(hub.HubUrl(0), user, settings.Recording, target);
         var seqs = Enumerable.Range(1, settings.Raws).Select(s => (long)s).ToArray();
-        var warmup = await ResumeOnceAsync(url, target, seqs, keep: true, queries, ct);
+        var warmup = await ResumeOnceAsync(url, target, seqs, keep: true, settings.Protocol, queries, ct);
         ScenarioRunner.Say($"resume: warm-up: Recorder {Units.Ms(warmup.WallMs)} ms = {Units.Number(warmup.PerSecond)} raws/s, {Units.Int(warmup.WireBytes)} B received");
         var envelopes = warmup.Envelopes!;
 
-        await using var bare = await BareSignalR.StartAsync(ct);
+        await using var bare = await BareSignalR.StartAsync(settings.Protocol, ct);
         var bareWarmup = await bare.SendAsync([envelopes], ct);
         ScenarioRunner.Say($"resume: warm-up: bare {Units.Ms(bareWarmup.WallMs)} ms = {Units.Number(bareWarmup.MessagesPerSecond)} msgs/s, {Units.Int(bareWarmup.WireBytes)} B received");
 
@@ -124,7 +132,7 @@ internal static class ResumeScenario
         var bareRounds = new List<BareSendResult>();
         for (var r = 1; r <= settings.Rounds; r++)
         {
-            var round = await ResumeOnceAsync(url, target, seqs, keep: false, queries, ct);
+            var round = await ResumeOnceAsync(url, target, seqs, keep: false, settings.Protocol, queries, ct);
             recorder.Add(round);
             var bareRound = await bare.SendAsync([envelopes], ct);
             bareRounds.Add(bareRound);
@@ -149,7 +157,8 @@ internal static class ResumeScenario
                   "by copying its rows in SQL: seq 1 its `running` raw, seq N its `finished` raw, the seqs between its other raws in turn " +
                   "(status, data, current, node id kept; workspace files copied; every raw `is_send`); the interaction is `finished`, so no run " +
                   "starts and the reaper never closes it, and a connect with its `client_id` re-attaches (allowed whatever the status)")
-            .Line("- Recorder: a plain SignalR `HubConnection` (JSON protocol with the wire's options, `Message` into `RecorderEnvelope`) connects " +
+            .Line($"- hub protocol of both clients: **{(settings.Protocol == RecorderWireProtocol.MessagePack ? "MessagePack" : "JSON")}** (`--protocol`)")
+            .Line("- Recorder: a plain SignalR `HubConnection` (the wire's JSON or MessagePack options, `Message` into `RecorderEnvelope`) connects " +
                   "with `client_id` = the interaction (re-attach: the connect envelope, then nothing), then `Resume(id, 0)` is timed until seq N " +
                   "arrived; every seq 1..N checked, in order, once; a fresh connection per round, the connect not timed")
             .Line("- bare: `BareSignalR`, a plain hub in this process (no auth, no database) sending the same envelopes (as received in the " +
@@ -225,9 +234,9 @@ internal static class ResumeScenario
     /// Re-attaches a fresh plain connection to the interaction, then times <c>Resume(id, 0)</c> until every raw arrived;
     /// the hub's database commands are counted over the same window.
     /// </summary>
-    private static async Task<ResumeRound> ResumeOnceAsync(Uri url, string target, IReadOnlyList<long> seqs, bool keep, QueryCounter queries, CancellationToken cancellationToken)
+    private static async Task<ResumeRound> ResumeOnceAsync(Uri url, string target, IReadOnlyList<long> seqs, bool keep, RecorderWireProtocol protocol, QueryCounter queries, CancellationToken cancellationToken)
     {
-        await using var receiver = await EnvelopeReceiver.ConnectAsync(url, greeted: true, cancellationToken);
+        await using var receiver = await EnvelopeReceiver.ConnectAsync(url, greeted: true, protocol, cancellationToken);
         var greeting = await receiver.Greeting.WaitAsync(cancellationToken);
         CheckGreeting(greeting, target, seqs.Count);
 
@@ -270,7 +279,7 @@ internal static class ResumeScenario
         return builder.Uri;
     }
 
-    private sealed record Settings(int Raws, int Rounds, string Recording);
+    private sealed record Settings(int Raws, int Rounds, string Recording, RecorderWireProtocol Protocol);
 
     private sealed record ResumeRound(double WallMs, int Raws, long WireBytes, QuerySnapshot Queries, IReadOnlyList<RecorderEnvelope>? Envelopes)
     {

@@ -32,7 +32,7 @@ public sealed class RecorderClient : IAsyncDisposable
     {
         _options = options;
         InteractionId = options.ClientId ?? Guid.NewGuid().ToString("N");
-        _connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(ConnectUrl(options, InteractionId), http =>
             {
                 if (options.SkipNegotiation)
@@ -55,9 +55,13 @@ public sealed class RecorderClient : IAsyncDisposable
 
                 options.ConfigureHttpConnection?.Invoke(http);
             })
-            .AddJsonProtocol(json => RecorderProtocol.Configure(json.PayloadSerializerOptions))
-            .WithAutomaticReconnect(new ReconnectPolicy(options.ReconnectWindow))
-            .Build();
+            .WithAutomaticReconnect(new ReconnectPolicy(options.ReconnectWindow));
+        _connection = (options.Protocol switch
+        {
+            RecorderWireProtocol.Json => builder.AddJsonProtocol(json => RecorderProtocol.Configure(json.PayloadSerializerOptions)),
+            RecorderWireProtocol.MessagePack => builder.AddMessagePackProtocol(msgpack => RecorderMessagePack.Configure(msgpack)),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "Not a wire protocol."),
+        }).Build();
 
         _connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), OnMessage);
         _connection.On(nameof(IRecorderClient.Pong), () => Interlocked.Increment(ref _pongs));

@@ -40,6 +40,9 @@ public sealed record RecorderClientOptions
     /// </summary>
     public bool SkipNegotiation { get; init; } = true;
 
+    /// <summary>The hub protocol: JSON (default) or MessagePack. The messages are the same either way.</summary>
+    public RecorderWireProtocol Protocol { get; init; } = RecorderWireProtocol.Json;
+
     /// <summary>Attempts of the first connect before giving up (transient failures only; a refusal is final).</summary>
     public int ConnectAttempts { get; init; } = 5;
 

@@ -8,6 +8,7 @@ using Recorder.Hub.Presence;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
+using Recorder.Hub.Rest;
 using Recorder.Hub.Retention;
 using Recorder.Hub.Runs;
 using Recorder.Hub.XAgentWeb;
@@ -34,6 +35,8 @@ public static class RecorderApp
         builder.AddRecorderHub();
         builder.AddRetention();
         builder.AddXAgentWeb();
+        builder.AddRecordingUpload();
+        builder.AddRecorderRest();
 
         var app = builder.Build();
         app.UseShutdownDraining();
@@ -44,6 +47,8 @@ public static class RecorderApp
         app.UseAuthorization();
         app.MapRecorderHub();
         app.MapRecordingsApi();
+        app.MapRecordingUpload();
+        app.MapRecorderRest();
         app.MapXAgentWeb();
         app.MapRecorderHealth();
         app.MapRecorderMetrics();

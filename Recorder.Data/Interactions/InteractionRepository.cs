@@ -18,6 +18,17 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task<InteractionRow?> FindAsync(string interactionId, CancellationToken cancellationToken) =>
         dataSource.QueryOneAsync<InteractionRow>(FindSql, new { interactionId }, cancellationToken);
 
+    private const string ListByUserSql = $"""
+        SELECT {Columns} FROM interactions
+        WHERE user_id = @userId AND NOT is_deleted
+        ORDER BY create_time DESC, interaction_id DESC
+        OFFSET @offset LIMIT @limit
+        """;
+
+    /// <summary>A user's interactions (not deleted), newest first, <paramref name="limit"/> from <paramref name="offset"/>.</summary>
+    public Task<IReadOnlyList<InteractionRow>> ListByUserAsync(string userId, int offset, int limit, CancellationToken cancellationToken) =>
+        dataSource.QueryListAsync<InteractionRow>(ListByUserSql, new { userId, offset, limit }, cancellationToken);
+
     private const string RequestRunSql = """
         UPDATE interactions SET run_requested = true, update_time = now()
         WHERE interaction_id = @interactionId AND NOT run_requested AND status = 'waiting'

@@ -8,6 +8,7 @@ public static class DeliveryExtensions
         builder.Services.AddSingleton<SentMarks>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SentMarks>());
         builder.Services.AddSingleton<PictureCache>();
+        builder.Services.AddSingleton<RawEnvelopes>();
         builder.Services.AddSingleton<Subscriptions>();
         builder.Services.AddSingleton<NotifyListener>();
         builder.Services.AddHostedService<DeliveryService>();

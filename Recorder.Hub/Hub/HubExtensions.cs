@@ -16,7 +16,8 @@ public static class HubExtensions
                 o.MaximumReceiveMessageSize = MaximumReceiveMessageSize;
                 o.EnableDetailedErrors = builder.Environment.IsDevelopment();
             })
-            .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions));
+            .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions))
+            .AddMessagePackProtocol(o => RecorderMessagePack.Configure(o));
 
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))

@@ -10,11 +10,13 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
 {
     private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
-    [Fact]
-    public async Task MultiSubtaskRecordingReplaysEveryRawOnceInSeqOrder()
+    [Theory]
+    [InlineData(RecorderWireProtocol.Json)]
+    [InlineData(RecorderWireProtocol.MessagePack)]
+    public async Task MultiSubtaskRecordingReplaysEveryRawOnceInSeqOrder(RecorderWireProtocol protocol)
     {
         var (user, token) = await server.NewUserAsync();
-        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", protocol: protocol), Ct);
 
         Assert.Equal(RecorderStatus.Connect, client.Connected.Status);
         Assert.Equal("connect success", client.Connected.Message);
@@ -55,6 +57,29 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
             .Select(f => Path.GetRelativePath(Path.Combine(server.RecordingsRoot, "demo", "workspace"), f).Replace('\\', '/'))
             .Order(StringComparer.Ordinal);
         Assert.Equal(workspace, messages[^1].WorkspaceFileList!.Select(f => f.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task AMessagePackClientReceivesTheSameEnvelopesAsAJsonClient()
+    {
+        var (user, token) = await server.NewUserAsync();
+        List<RecorderEnvelope> overJson;
+        string interactionId;
+        await using (var json = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct))
+        {
+            overJson = await Replays.RunToEndAsync(json);
+            interactionId = json.InteractionId;
+        }
+
+        // Re-attach to the finished interaction over MessagePack: the same raws again, pictures and file lists included.
+        await using var msgpack = await RecorderClient.ConnectAsync(
+            server.ClientOptions(user, token, "multi_subtask", interactionId, protocol: RecorderWireProtocol.MessagePack), Ct);
+        var overMessagePack = await Replays.ReadAllAsync(msgpack, Ct);
+
+        Assert.Contains(overJson, m => m.Data is { ValueKind: JsonValueKind.Object } d && d.GetRawText().Contains("file_data", StringComparison.Ordinal));
+        Assert.Equal(
+            overJson.Select(m => JsonSerializer.Serialize(m, RecorderProtocol.JsonOptions)),
+            overMessagePack.Select(m => JsonSerializer.Serialize(m, RecorderProtocol.JsonOptions)));
     }
 
     [Fact]

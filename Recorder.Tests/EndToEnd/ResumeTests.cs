@@ -10,13 +10,15 @@ public sealed class ResumeTests(PacedHubServer server) : IClassFixture<PacedHubS
 {
     private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
-    [Fact]
-    public async Task ResumeAfterDropDeliversEveryRawOnce()
+    [Theory]
+    [InlineData(RecorderWireProtocol.Json)]
+    [InlineData(RecorderWireProtocol.MessagePack)]
+    public async Task ResumeAfterDropDeliversEveryRawOnce(RecorderWireProtocol protocol)
     {
         await using var proxy = new TcpProxy(server.BaseUrl);
         var throughProxy = new Uri($"http://127.0.0.1:{proxy.Port}{RecorderProtocol.HubPath}");
         var (user, token) = await server.NewUserAsync();
-        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording, hubUrl: throughProxy), Ct);
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording, hubUrl: throughProxy, protocol: protocol), Ct);
         await client.StartRecorderAsync(Ct);
 
         long seqAtDrop = 0;

@@ -31,11 +31,13 @@ public sealed class ResyncTests(NoRunHubServer server) : IClassFixture<NoRunHubS
         Assert.Equal(1, await connection.ExecuteAsync(WriteSilentlySql, new { id, seq, status }));
     }
 
-    [Fact]
-    public async Task RawsCommittedWithoutANotificationAreDeliveredByTheSweep()
+    [Theory]
+    [InlineData(RecorderWireProtocol.Json)]
+    [InlineData(RecorderWireProtocol.MessagePack)]
+    public async Task RawsCommittedWithoutANotificationAreDeliveredByTheSweep(RecorderWireProtocol protocol)
     {
         var (user, token) = await server.NewUserAsync();
-        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", protocol: protocol), Ct);
 
         await WriteSilentlyAsync(client.InteractionId, 1, RecorderStatus.Running);
         await WriteSilentlyAsync(client.InteractionId, 2, RecorderStatus.Inner);

@@ -31,14 +31,16 @@ public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHu
 
     private static Uri HubUrlOf(WebApplication app) => new(new Uri(app.Urls.First()), RecorderProtocol.HubPath);
 
-    [Fact]
-    public async Task ClientsOnTwoInstancesEachGetEveryRawOnceInOrder()
+    [Theory]
+    [InlineData(RecorderWireProtocol.Json)]
+    [InlineData(RecorderWireProtocol.MessagePack)]
+    public async Task ClientsOnTwoInstancesEachGetEveryRawOnceInOrder(RecorderWireProtocol protocol)
     {
         await using var runner = await server.StartAsync(RedisHubServer.Runner, Ct);
         var (user, token) = await server.NewUserAsync();
-        await using var first = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
+        await using var first = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", protocol: protocol), Ct);
         await using var other = await RecorderClient.ConnectAsync(
-            server.ClientOptions(user, token, "multi_subtask", first.InteractionId, HubUrlOf(runner)), Ct);
+            server.ClientOptions(user, token, "multi_subtask", first.InteractionId, HubUrlOf(runner), protocol: protocol), Ct);
 
         var reading = Replays.ReadAllAsync(other, Ct);
         var messages = await Replays.RunToEndAsync(first);

@@ -140,8 +140,10 @@ public class HubServer : IAsyncLifetime
         return (userId, token);
     }
 
-    public RecorderClientOptions ClientOptions(string userId, string token, string recorderDir, string? clientId = null, Uri? hubUrl = null) => new()
+    public RecorderClientOptions ClientOptions(string userId, string token, string recorderDir, string? clientId = null, Uri? hubUrl = null,
+        RecorderWireProtocol protocol = RecorderWireProtocol.Json) => new()
     {
+        Protocol = protocol,
         HubUrl = hubUrl ?? HubUrl,
         UserId = userId,
         Token = token,
