@@ -2,6 +2,7 @@ using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
 using Recorder.Hub.Hub;
 using Recorder.Hub.Presence;
+using Recorder.Hub.Proxy;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
@@ -19,6 +20,7 @@ public static class RecorderApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddRecorderOptions();
+        builder.AddRecorderProxy();
         builder.AddRecorderData();
         builder.AddReplay();
         builder.AddPresence();
@@ -30,6 +32,7 @@ public static class RecorderApp
         builder.AddXAgentWeb();
 
         var app = builder.Build();
+        app.UseRecorderProxy();
         app.UseShutdownDraining();
         app.UseDefaultFiles();
         app.UseStaticFiles();
