@@ -7,11 +7,24 @@ namespace Recorder.Tests.EndToEnd;
 /// behind nginx with deploy/nginx/recorder.conf.template. Plain clients (negotiating, WebSockets) replay through nginx
 /// while one hub is killed; they reconnect through nginx, Resume, and each sees every raw once in order.
 /// </summary>
-public sealed class NginxClusterTests(RedisHubServer server) : IClassFixture<RedisHubServer>
+/// <summary>A paced hub with the Redis backplane that runs no replays; slow enough (500 ms a step) that four runs are mid-way when a hub is killed.</summary>
+public sealed class NginxHubServer : PacedHubServer
+{
+    public override TimeSpan Gap => TimeSpan.FromMilliseconds(500);
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+    [
+        .. base.Settings,
+        new("ConnectionStrings:Redis", TestEnvironment.RedisConnectionString),
+        new("Recorder:Runs:MaxConcurrentRuns", "0"),
+    ];
+}
+
+public sealed class NginxClusterTests(NginxHubServer server) : IClassFixture<NginxHubServer>
 {
     private const int Clients = 4;
 
-    private static CancellationToken Ct => new CancellationTokenSource(TimeSpan.FromSeconds(90)).Token;
+    private static CancellationToken Ct => new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
 
     private static readonly KeyValuePair<string, string>[] Behind =
     [
@@ -35,8 +48,9 @@ public sealed class NginxClusterTests(RedisHubServer server) : IClassFixture<Red
                 var (user, token) = await server.NewUserAsync();
                 var client = await PlainClient.ConnectAsync(nginx.HubUrl, user, token, PacedHubServer.Recording, ct);
                 clients.Add(client);
-                await client.StartRecorderAsync(ct);
             }
+
+            await Task.WhenAll(clients.Select(c => c.StartRecorderAsync(ct)));
 
             await Eventually.UntilAsync(() => Task.FromResult(clients.Min(c => c.Raws.Count)), n => n >= 3, TestEnvironment.Timeout, "three raws for every client");
             Assert.All(clients, c => Assert.False(c.Ended.IsCompleted, "a run ended before the hub was killed"));
