@@ -5,6 +5,7 @@ using Recorder.Hub.Hub;
 using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;
+using Recorder.Hub.Proxy;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
@@ -23,6 +24,7 @@ public static class RecorderApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddRecorderOptions();
+        builder.AddRecorderProxy();
         builder.AddRecorderData();
         builder.AddRecorderHealth();
         builder.AddRecorderMetrics();
@@ -39,6 +41,7 @@ public static class RecorderApp
         builder.AddRecorderRest();
 
         var app = builder.Build();
+        app.UseRecorderProxy();
         app.UseShutdownDraining();
         app.UseDefaultFiles();
         app.UseStaticFiles();

@@ -21,6 +21,7 @@ public sealed class PlainClient : IAsyncDisposable
     private readonly string _recorderDir;
     private HubConnection? _connection;
     private TaskCompletionSource<JsonElement> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private PlainClient(string userId, string token, string recorderDir, string interactionId)
     {
@@ -58,6 +59,9 @@ public sealed class PlainClient : IAsyncDisposable
 
     /// <summary>Completes when a finished or failed raw (or the closed notice) arrives.</summary>
     public Task Ended => _ended.Task;
+
+    /// <summary>Completes when the current connection closes (the server or a proxy dropped it).</summary>
+    public Task Closed => _closed.Task;
 
     public long LastSeq
     {
@@ -111,6 +115,13 @@ public sealed class PlainClient : IAsyncDisposable
         }.Uri;
         var connection = new HubConnectionBuilder().WithUrl(url).Build();
         connection.On<JsonElement>("Message", OnMessage);
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Closed += _ =>
+        {
+            closed.TrySetResult();
+            return Task.CompletedTask;
+        };
+        _closed = closed;
         _connection = connection;
         await connection.StartAsync(cancellationToken);
         var greeting = await _connected.Task.WaitAsync(TestEnvironment.Timeout, cancellationToken);
