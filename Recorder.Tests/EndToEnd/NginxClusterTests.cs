@@ -54,7 +54,10 @@ public sealed class NginxClusterTests(NginxHubServer server) : IClassFixture<Ngi
 
             await Eventually.UntilAsync(() => Task.FromResult(clients.Min(c => c.Raws.Count)), n => n >= 3, TestEnvironment.Timeout, "three raws for every client");
             Assert.All(clients, c => Assert.False(c.Ended.IsCompleted, "a run ended before the hub was killed"));
-            hubA.Kill(); // SIGKILL mid-run: its sockets drop, its runs are taken over after the lease
+            // SIGKILL mid-run the hub holding connections (the sticky hash may put all four on one hub): its sockets
+            // drop, its runs are taken over after the lease.
+            var victim = await AttachedAsync(hubA, ct) > 0 ? hubA : hubB;
+            victim.Kill();
 
             var reconnects = await Task.WhenAll(clients.Select(c => FollowToEndAsync(c, nginx, ct)));
 
@@ -75,6 +78,15 @@ public sealed class NginxClusterTests(NginxHubServer server) : IClassFixture<Ngi
                 await client.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The hub's <c>recorder_connections_attached</c> gauge, from its Prometheus endpoint.</summary>
+    private static async Task<double> AttachedAsync(HubProcess hub, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = hub.BaseUrl };
+        var text = await http.GetStringAsync("/metrics", cancellationToken);
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("recorder_connections_attached", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture); // name{labels} value [timestamp]
     }
 
     /// <summary>Waits for the end of the client's run, reconnecting through nginx (and resuming) whenever its connection drops.</summary>
