@@ -43,27 +43,7 @@ public sealed class HubProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            await Eventually.UntilAsync(async () =>
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"the hub process exited with {process.ExitCode}:{Environment.NewLine}{string.Join(Environment.NewLine, hub._output)}");
-                }
-
-                try
-                {
-                    return (await http.GetAsync(new Uri(baseUrl, "healthz"), cancellationToken)).IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    return false; // the probe's own 2 s timeout on a loaded machine: ask again
-                }
-            }, ok => ok, TestEnvironment.Timeout, "the hub process to answer /healthz");
+            await HealthProbe.UntilHealthyAsync(process, baseUrl, "the hub process", () => string.Join(Environment.NewLine, hub._output), cancellationToken);
             return hub;
         }
         catch

@@ -88,27 +88,7 @@ public sealed class NginxProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-            await Eventually.UntilAsync(async () =>
-            {
-                if (process.HasExited)
-                {
-                    throw new InvalidOperationException($"nginx exited with {process.ExitCode}: {nginx.Output}");
-                }
-
-                try
-                {
-                    return (await http.GetAsync(new Uri(nginx.BaseUrl, "healthz"), cancellationToken)).IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-                catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    return false; // the probe's own 2 s timeout on a loaded machine: ask again
-                }
-            }, ok => ok, TestEnvironment.Timeout, "nginx to answer /healthz");
+            await HealthProbe.UntilHealthyAsync(process, nginx.BaseUrl, "nginx", () => nginx.Output, cancellationToken);
             return nginx;
         }
         catch
