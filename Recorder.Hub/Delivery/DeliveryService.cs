@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recorder.Client.Contracts;
@@ -22,7 +21,7 @@ public sealed partial class DeliveryService(
     RawRepository raws,
     InteractionRepository interactions,
     WorkspaceRepository workspace,
-    PictureCache pictureCache,
+    RawEnvelopes envelopes,
     Subscriptions subscriptions,
     PlaybackSignals playbackSignals,
     NotifyListener listener,
@@ -106,8 +105,8 @@ public sealed partial class DeliveryService(
         var withoutList = reads.Where(r => r.Feed.FileList is null && byInteraction.Contains(r.Feed.InteractionId))
             .Select(r => r.Feed.InteractionId).ToHashSet(StringComparer.Ordinal);
         var names = await workspace.ListNamesAsync(withoutList, cancellationToken);
-        var parsed = rows.ToDictionary(r => r, Parse);
-        var pictures = await ReadPicturesAsync(
+        var parsed = rows.ToDictionary(r => r, RawEnvelopes.Parse);
+        var pictures = await envelopes.PicturesAsync(
             [.. parsed.SelectMany(p => p.Value.PictureNames.Select(name => (p.Key.InteractionId, name))).Distinct()], cancellationToken);
 
         foreach (var read in reads)
@@ -125,7 +124,7 @@ public sealed partial class DeliveryService(
             foreach (var row in byInteraction[read.Feed.InteractionId])
             {
                 rowsRead++;
-                var own = OwnPictures(row, parsed[row], pictures);
+                var own = RawEnvelopes.OwnPictures(row, parsed[row], pictures);
                 var bytes = (row.DataJson?.Length ?? 0) + own.Values.Sum(p => p.InlinedBytes);
                 if (page.Count > 0 && pageBytes + bytes > _options.PageBytes)
                 {
@@ -133,7 +132,7 @@ public sealed partial class DeliveryService(
                 }
 
                 pageBytes += bytes;
-                page.Add((row, Envelope(row, parsed[row], fileList, own), bytes));
+                page.Add((row, envelopes.Envelope(row, parsed[row], fileList, own), bytes));
             }
 
             subscriptions.Distribute(page.Count < rowsRead ? read with { Limit = page.Count } : read, page);
@@ -143,77 +142,6 @@ public sealed partial class DeliveryService(
             }
         }
     }
-
-    /// <summary>The pictures the page shows: from the cache, and the rest in one query (then encoded once and cached).</summary>
-    private async Task<IReadOnlyDictionary<(string, string), InlinePicture>> ReadPicturesAsync(
-        IReadOnlyList<(string InteractionId, string Name)> wanted, CancellationToken cancellationToken)
-    {
-        var found = new Dictionary<(string, string), InlinePicture>();
-        var missing = new List<(string, string)>();
-        foreach (var file in wanted)
-        {
-            if (pictureCache.TryGet(file, out var picture))
-            {
-                found[file] = picture;
-            }
-            else
-            {
-                missing.Add(file);
-            }
-        }
-
-        foreach (var (file, content) in await workspace.ReadAsync(missing, cancellationToken))
-        {
-            var picture = InlinePicture.Of(content, _options.MaxInlinePictureBytes);
-            pictureCache.Add(file, picture);
-            found[file] = picture;
-        }
-
-        return found;
-    }
-
-    /// <summary>A raw's data and the pictures it shows, or why its data cannot be read (it is then sent with the reason instead).</summary>
-    private ParsedRaw Parse(RawRow row)
-    {
-        try
-        {
-            var data = row.ReadData();
-            return new ParsedRaw(data, RawDataProcessor.PictureNames(data, row.IncludePictures), null);
-        }
-        catch (JsonException exception)
-        {
-            return new ParsedRaw(null, [], exception.Message);
-        }
-    }
-
-    /// <summary>The pictures of the page that this raw shows, by file name.</summary>
-    private static Dictionary<string, InlinePicture> OwnPictures(RawRow row, ParsedRaw parsed, IReadOnlyDictionary<(string, string), InlinePicture> pictures) =>
-        parsed.PictureNames
-            .Where(name => pictures.ContainsKey((row.InteractionId, name)))
-            .ToDictionary(name => name, name => pictures[(row.InteractionId, name)], StringComparer.Ordinal);
-
-    /// <summary>A raw's envelope; a raw that cannot be turned into one is delivered with its data replaced by the reason.</summary>
-    private RecorderEnvelope Envelope(RawRow row, ParsedRaw parsed, IReadOnlyList<WorkspaceFileEntry> fileList,
-        IReadOnlyDictionary<string, InlinePicture> own)
-    {
-        if (parsed.Error is { } error)
-        {
-            Log.EnvelopeFailed(logger, null, row.InteractionId, row.Seq);
-            return EnvelopeFactory.Undeliverable(row, fileList, error);
-        }
-
-        try
-        {
-            return EnvelopeFactory.FromRaw(row, parsed.Data, fileList, own);
-        }
-        catch (Exception exception)
-        {
-            Log.EnvelopeFailed(logger, exception, row.InteractionId, row.Seq);
-            return EnvelopeFactory.Undeliverable(row, fileList, exception.Message);
-        }
-    }
-
-    private sealed record ParsedRaw(JsonElement? Data, IReadOnlyList<string> PictureNames, string? Error);
 
     private async Task SweepAsync(CancellationToken stoppingToken)
     {
@@ -327,9 +255,6 @@ public sealed partial class DeliveryService(
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "Delivery pass failed; retrying in {Backoff}")]
         public static partial void PassFailed(ILogger logger, Exception exception, TimeSpan backoff);
-
-        [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Raw {Seq} of {InteractionId} could not be turned into an envelope; it is delivered with the reason instead of its data")]
-        public static partial void EnvelopeFailed(ILogger logger, Exception? exception, string interactionId, long seq);
 
         [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Queued {Count} raws of {InteractionId} up to seq {Seq}")]
         public static partial void Delivered(ILogger logger, string interactionId, int count, long seq);

@@ -7,12 +7,15 @@ using Recorder.Data.Workspace;
 namespace Recorder.Hub.Delivery;
 
 /// <summary>
-/// The envelopes of a page of one interaction's raws, built as <see cref="DeliveryService"/> builds them (workspace file
-/// list, inlined pictures from the shared <see cref="PictureCache"/>, undeliverable raws with their reason), for readers
-/// outside the hub such as <c>GET /api/interactions/{id}/raws</c>.
+/// Turns raws into the envelopes clients receive: their data parsed once, the pictures they show (from the shared
+/// <see cref="PictureCache"/>, the rest read in one query and encoded once), and a raw that cannot be turned into an
+/// envelope delivered with its data replaced by the reason. <see cref="DeliveryService"/> builds its pages with it, and
+/// <see cref="ReadAsync"/> serves readers outside the hub such as <c>GET /api/interactions/{id}/raws</c>.
 /// </summary>
-public sealed class RawEnvelopes(RawRepository raws, WorkspaceRepository workspace, PictureCache pictureCache, IOptions<DeliveryOptions> options)
+public sealed partial class RawEnvelopes(
+    RawRepository raws, WorkspaceRepository workspace, PictureCache pictureCache, IOptions<DeliveryOptions> options, ILogger<RawEnvelopes> logger)
 {
+    /// <summary>The envelopes of at most <paramref name="limit"/> raws of one interaction after <paramref name="afterSeq"/>.</summary>
     public async Task<IReadOnlyList<RecorderEnvelope>> ReadAsync(string interactionId, long afterSeq, int limit, CancellationToken cancellationToken)
     {
         var rows = await raws.ListAfterAsync(interactionId, afterSeq, limit, cancellationToken);
@@ -23,18 +26,40 @@ public sealed class RawEnvelopes(RawRepository raws, WorkspaceRepository workspa
 
         var fileList = EnvelopeFactory.FileList((await workspace.ListNamesAsync([interactionId], cancellationToken))[interactionId]);
         var parsed = rows.Select(Parse).ToList();
-        var wanted = parsed.SelectMany(p => p.Names).Distinct(StringComparer.Ordinal).ToList();
-        var pictures = new Dictionary<string, InlinePicture>(StringComparer.Ordinal);
-        var missing = new List<(string, string)>();
-        foreach (var name in wanted)
+        var pictures = await PicturesAsync([.. parsed.SelectMany(p => p.PictureNames).Distinct(StringComparer.Ordinal).Select(name => (interactionId, name))],
+            cancellationToken);
+        return [.. rows.Select((row, i) => Envelope(row, parsed[i], fileList, OwnPictures(row, parsed[i], pictures)))];
+    }
+
+    /// <summary>A raw's data and the pictures it shows, or why its data cannot be read.</summary>
+    internal static ParsedRaw Parse(RawRow row)
+    {
+        try
         {
-            if (pictureCache.TryGet((interactionId, name), out var picture))
+            var data = row.ReadData();
+            return new ParsedRaw(data, RawDataProcessor.PictureNames(data, row.IncludePictures), null);
+        }
+        catch (JsonException exception)
+        {
+            return new ParsedRaw(null, [], exception.Message);
+        }
+    }
+
+    /// <summary>The pictures wanted: from the cache, and the rest in one query (then encoded once and cached).</summary>
+    internal async Task<IReadOnlyDictionary<(string, string), InlinePicture>> PicturesAsync(
+        IReadOnlyList<(string InteractionId, string Name)> wanted, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<(string, string), InlinePicture>();
+        var missing = new List<(string, string)>();
+        foreach (var file in wanted)
+        {
+            if (pictureCache.TryGet(file, out var picture))
             {
-                pictures[name] = picture;
+                found[file] = picture;
             }
             else
             {
-                missing.Add((interactionId, name));
+                missing.Add(file);
             }
         }
 
@@ -42,41 +67,41 @@ public sealed class RawEnvelopes(RawRepository raws, WorkspaceRepository workspa
         {
             var picture = InlinePicture.Of(content, options.Value.MaxInlinePictureBytes);
             pictureCache.Add(file, picture);
-            pictures[file.Name] = picture;
+            found[file] = picture;
         }
 
-        return [.. rows.Select((row, i) => Envelope(row, parsed[i], fileList, pictures))];
+        return found;
     }
 
-    private static (JsonElement? Data, IReadOnlyList<string> Names, string? Error) Parse(RawRow row)
-    {
-        try
-        {
-            var data = row.ReadData();
-            return (data, RawDataProcessor.PictureNames(data, row.IncludePictures), null);
-        }
-        catch (JsonException exception)
-        {
-            return (null, [], exception.Message);
-        }
-    }
+    /// <summary>The pictures of <paramref name="pictures"/> that this raw shows, by file name.</summary>
+    internal static Dictionary<string, InlinePicture> OwnPictures(RawRow row, ParsedRaw parsed, IReadOnlyDictionary<(string, string), InlinePicture> pictures) =>
+        parsed.PictureNames
+            .Where(name => pictures.ContainsKey((row.InteractionId, name)))
+            .ToDictionary(name => name, name => pictures[(row.InteractionId, name)], StringComparer.Ordinal);
 
-    private static RecorderEnvelope Envelope(RawRow row, (JsonElement? Data, IReadOnlyList<string> Names, string? Error) parsed,
-        IReadOnlyList<WorkspaceFileEntry> fileList, Dictionary<string, InlinePicture> pictures)
+    /// <summary>A raw's envelope; a raw that cannot be turned into one is delivered with its data replaced by the reason.</summary>
+    internal RecorderEnvelope Envelope(RawRow row, ParsedRaw parsed, IReadOnlyList<WorkspaceFileEntry> fileList, IReadOnlyDictionary<string, InlinePicture> own)
     {
         if (parsed.Error is { } error)
         {
+            Log.EnvelopeFailed(logger, null, row.InteractionId, row.Seq);
             return EnvelopeFactory.Undeliverable(row, fileList, error);
         }
 
         try
         {
-            var own = parsed.Names.Where(pictures.ContainsKey).ToDictionary(n => n, n => pictures[n], StringComparer.Ordinal);
             return EnvelopeFactory.FromRaw(row, parsed.Data, fileList, own);
         }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        catch (Exception exception)
         {
+            Log.EnvelopeFailed(logger, exception, row.InteractionId, row.Seq);
             return EnvelopeFactory.Undeliverable(row, fileList, exception.Message);
         }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 3004, Level = LogLevel.Error, Message = "Raw {Seq} of {InteractionId} could not be turned into an envelope; it is delivered with the reason instead of its data")]
+        public static partial void EnvelopeFailed(ILogger logger, Exception? exception, string interactionId, long seq);
     }
 }
