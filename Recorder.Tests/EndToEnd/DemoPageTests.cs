@@ -60,7 +60,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
             await page.SetViewportAsync(new ViewPortOptions { Width = 1366, Height = 900 }).WaitAsync(TestEnvironment.Timeout);
             await page.GoToAsync(origin + "/", WaitMs, [WaitUntilNavigation.Load]).WaitAsync(TestEnvironment.Timeout);
             await FillAndConnectAsync(page, user, token, PacedHubServer.Recording);
-            var interactionId = await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout);
+            var interactionId = await ClientIdAsync(page);
             Assert.Matches("^[0-9a-f]{32}$", interactionId);
 
             await page.ClickAsync("#start").WaitAsync(TestEnvironment.Timeout);
@@ -115,10 +115,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
         var log = Watch(page, server.BaseUrl.GetLeftPart(UriPartial.Authority));
         try
         {
-            await page.GoToAsync(new Uri(server.BaseUrl, "/").ToString(), WaitMs, [WaitUntilNavigation.Load]).WaitAsync(TestEnvironment.Timeout);
-            await FillAndConnectAsync(page, user, token, PacedHubServer.Recording);
-            var interactionId = await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout);
-            await page.ClickAsync("#start").WaitAsync(TestEnvironment.Timeout);
+            var interactionId = await ConnectAndStartAsync(page, user, token);
             await WaitForAsync(page, "document.querySelectorAll('#timeline li.entry').length >= 3", "three entries on the timeline");
 
             await page.ClickAsync("#disconnect").WaitAsync(TestEnvironment.Timeout);
@@ -130,7 +127,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
             // Connect again: the client_id is kept, so this re-attaches and resumes after the last seq on the page.
             await page.ClickAsync("#connect").WaitAsync(TestEnvironment.Timeout);
             await WaitForAsync(page, "document.getElementById('run-state').textContent === 'finished'", "the run finished on the page");
-            Assert.Equal(interactionId, await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout));
+            Assert.Equal(interactionId, await ClientIdAsync(page));
             Assert.Equal(Enumerable.Range(1, expected.Count).Select(i => (long)i), await SeqsAsync(page));
             var resumedAfter = (await EventsAsync(page)).Select(e => ResumedAfter().Match(e)).Where(m => m.Success).Select(m => long.Parse(m.Groups[1].Value));
             Assert.Equal([0L, shown[^1]], resumedAfter);
@@ -152,10 +149,7 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
         var log = Watch(page, server.BaseUrl.GetLeftPart(UriPartial.Authority));
         try
         {
-            await page.GoToAsync(new Uri(server.BaseUrl, "/").ToString(), WaitMs, [WaitUntilNavigation.Load]).WaitAsync(TestEnvironment.Timeout);
-            await FillAndConnectAsync(page, user, token, PacedHubServer.Recording);
-            var interactionId = await page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout);
-            await page.ClickAsync("#start").WaitAsync(TestEnvironment.Timeout);
+            var interactionId = await ConnectAndStartAsync(page, user, token);
             await WaitForAsync(page, "document.querySelectorAll('#timeline li.entry').length >= 2", "two entries on the timeline");
 
             await page.ClickAsync("#pause").WaitAsync(TestEnvironment.Timeout);
@@ -208,6 +202,19 @@ public sealed partial class DemoPageTests(DemoPageHubServer server, ITestOutputH
             await SaveScreenshotAsync(page, Path.Combine(AppContext.BaseDirectory, "artifacts", "demo-page-refused.png"), log);
         }
     }
+
+    /// <summary>Opens the page on the hub, connects as the user to the paced recording and starts it; returns the page's client_id.</summary>
+    private async Task<string> ConnectAndStartAsync(IPage page, string user, string token)
+    {
+        await page.GoToAsync(new Uri(server.BaseUrl, "/").ToString(), WaitMs, [WaitUntilNavigation.Load]).WaitAsync(TestEnvironment.Timeout);
+        await FillAndConnectAsync(page, user, token, PacedHubServer.Recording);
+        var interactionId = await ClientIdAsync(page);
+        await page.ClickAsync("#start").WaitAsync(TestEnvironment.Timeout);
+        return interactionId;
+    }
+
+    private static Task<string> ClientIdAsync(IPage page) =>
+        page.EvaluateExpressionAsync<string>("document.getElementById('client-id').value").WaitAsync(TestEnvironment.Timeout);
 
     private static async Task FillAndConnectAsync(IPage page, string user, string token, string recorderDir)
     {
