@@ -80,6 +80,7 @@ internal static class ThroughputScenario
         var users = BenchUser.Many("t", settings.Interactions);
         await context.Database.SeedUsersAsync(users, ct);
         using var queries = new QueryCounter(context.Database.Name);
+        using var statements = new StatementProfile();
         var maxRuns = Math.Max(64, settings.Interactions);
         var rounds = new List<Round>();
         await using (var hub = await HubUnderTest.StartAsync(context.Environment, context.Database,
@@ -89,6 +90,11 @@ internal static class ThroughputScenario
             for (var r = 0; r < settings.WarmupRounds + settings.Rounds; r++)
             {
                 var warmup = r < settings.WarmupRounds;
+                if (!warmup)
+                {
+                    statements.Start();
+                }
+
                 var round = await RunRoundAsync(hub, users, settings.Recording, queries, ct);
                 ScenarioRunner.Say($"throughput: round {r + 1}{(warmup ? " (warm-up)" : "")}: {round.Raws} raws in {Units.Ms(round.WallMs)} ms = {Units.Number(round.RawsPerSecond)} raws/s");
                 if (!warmup)
@@ -96,6 +102,8 @@ internal static class ThroughputScenario
                     rounds.Add(round);
                 }
             }
+
+            statements.Stop();
         }
 
         // The bare limits, with the hub stopped: the same rows into PostgreSQL, round by round.
@@ -164,6 +172,8 @@ internal static class ThroughputScenario
         var limit = Math.Min(batchedRate, signalRate.Median);
 
         context.Report
+            .Heading("Hub statements (measured rounds, connects included)")
+            .Table(statements.Table(raws))
             .Heading("Bare limits (same run, after the hub stopped)")
             .Table(bareTable)
             .Line($"Recorder / min(bare PostgreSQL batched, bare SignalR) = {Units.Number(rate.Median)} / {Units.Number(limit)} = " +

@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Recorder.Data.Batching;
 using Recorder.Data.Resilience;
 
 namespace Recorder.Data.Interactions;
@@ -7,6 +8,8 @@ namespace Recorder.Data.Interactions;
 /// <summary>Interactions, their run leases and the hub connections attached to them.</summary>
 public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 {
+    private readonly Coalescer<string, bool> _requests = new((ids, ct) => RequestRunsAsync(dataSource, ids, ct), maxBatch: 512);
+
     private const string Columns = """
         interaction_id, user_id, create_time, update_time, description, agent, mode, recorder_root_dir,
         file_list, status, message, current_step, is_deleted, call_method, recorder_dir, last_seq,
@@ -29,14 +32,26 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<InteractionRow>> ListByUserAsync(string userId, int offset, int limit, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<InteractionRow>(ListByUserSql, new { userId, offset, limit }, cancellationToken);
 
-    private const string RequestRunSql = """
+    private const string RequestRunsSql = """
         UPDATE interactions SET run_requested = true, update_time = now()
-        WHERE interaction_id = @interactionId AND NOT run_requested AND status = 'waiting'
+        WHERE interaction_id = ANY(@ids) AND NOT run_requested AND status = 'waiting'
+        RETURNING interaction_id
         """;
 
-    /// <summary>Marks the run as wanted; false when it already was (or the interaction is over).</summary>
-    public async Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
-        await dataSource.ExecuteCountAsync(RequestRunSql, new { interactionId }, cancellationToken) == 1;
+    /// <summary>
+    /// Marks the run as wanted; false when it already was (or the interaction is over). Requests made at the same
+    /// time share one statement (<see cref="Coalescer{TRequest, TResult}"/>).
+    /// </summary>
+    public Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
+        _requests.RunAsync(interactionId, cancellationToken);
+
+    private static async Task<IReadOnlyList<bool>> RequestRunsAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var requested = (await dataSource.QueryListAsync<string>(RequestRunsSql, new { ids = ids.Distinct(StringComparer.Ordinal).ToArray() }, cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+        return [.. ids.Select(id => requested.Remove(id))]; // a second request of the same run in the batch is the no-op
+    }
 
     private const string ClaimRunsSql = """
         UPDATE interactions i SET run_owner = @owner, run_lease_until = now() + @lease
@@ -71,15 +86,6 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     /// </summary>
     public Task<IReadOnlyList<string>> RenewLeasesAsync(string owner, IReadOnlyCollection<string> ids, TimeSpan lease, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<string>(RenewSql, new { owner, ids = ids.ToArray(), lease }, cancellationToken);
-
-    private const string PinRecordingSql = """
-        UPDATE interactions SET recording_version = @version
-        WHERE interaction_id = @interactionId AND run_owner = @owner AND recording_version IS NULL
-        """;
-
-    /// <summary>Notes which version of its recording a run replays, once, when it starts (a takeover must replay the same one).</summary>
-    public Task PinRecordingAsync(string interactionId, string owner, string version, CancellationToken cancellationToken) =>
-        dataSource.ExecuteCountAsync(PinRecordingSql, new { interactionId, owner, version }, cancellationToken);
 
     private const string ReleaseSql = """
         UPDATE interactions SET run_owner = NULL, run_lease_until = NULL

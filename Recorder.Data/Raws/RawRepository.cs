@@ -18,12 +18,13 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
     private const string AppendSql = """
         WITH g AS (
             SELECT * FROM unnest(@ids::text[], @owners::text[], @firsts::bigint[], @lasts::bigint[],
-                                 @statuses::text[], @messages::text[])
-                AS g(interaction_id, owner, first_seq, last_seq, status, message)),
+                                 @statuses::text[], @messages::text[], @versions::text[])
+                AS g(interaction_id, owner, first_seq, last_seq, status, message, recording_version)),
         fenced AS (
             UPDATE interactions i
             SET last_seq = g.last_seq, update_time = now(),
-                status = COALESCE(g.status, i.status), message = COALESCE(g.message, i.message)
+                status = COALESCE(g.status, i.status), message = COALESCE(g.message, i.message),
+                recording_version = COALESCE(i.recording_version, g.recording_version)
             FROM g
             WHERE i.interaction_id = g.interaction_id AND i.last_seq = g.first_seq - 1
               AND i.status IN ('waiting', 'running') AND i.run_owner = g.owner
@@ -69,6 +70,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
             lasts = groups.Select(g => g.LastSeq).ToArray(),
             statuses = groups.Select(g => g.Raws.LastOrDefault(r => r.InteractionStatus is not null)?.InteractionStatus).ToArray(),
             messages = groups.Select(g => g.Raws.LastOrDefault(r => r.InteractionMessage is not null)?.InteractionMessage).ToArray(),
+            versions = groups.Select(g => g.RecordingVersion).ToArray(),
             rIds = raws.Select(r => r.InteractionId).ToArray(),
             rSeqs = raws.Select(r => r.Seq).ToArray(),
             rNodeIds = raws.Select(r => r.NodeId).ToArray(),

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapper;
 using Npgsql;
+using Recorder.Data.Batching;
 using Recorder.Data.Json;
 using Recorder.Data.Resilience;
 
@@ -40,20 +41,34 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
 
     // An import replaces rows and files in one transaction, so the rows' xmin changes with every import (and with
     // any later update of a row): with the row count it tells one version of a recording from the next.
-    private const string VersionSql = """
-        SELECT count(*) AS rows,
-               COALESCE(max(xmin::text::bigint), 0) AS xmin,
-               COALESCE(sum(octet_length(data::text)), 0)
-                   + (SELECT COALESCE(sum(octet_length(content)), 0) FROM recording_files WHERE record_id = @recordId) AS bytes
-        FROM running_record
-        WHERE record_id = @recordId AND NOT is_deleted
+    private const string VersionsSql = """
+        SELECT r.record_id,
+               count(*) AS rows,
+               COALESCE(max(r.xmin::text::bigint), 0) AS xmin,
+               COALESCE(sum(octet_length(r.data::text)), 0)
+                   + (SELECT COALESCE(sum(octet_length(f.content)), 0) FROM recording_files f WHERE f.record_id = r.record_id) AS bytes
+        FROM running_record r
+        WHERE r.record_id = ANY(@recordIds) AND NOT r.is_deleted
+        GROUP BY r.record_id
         """;
 
-    /// <summary>The version and size of an imported recording, in one cheap query; null when there is none.</summary>
-    public async Task<RunningRecordVersion?> FindVersionAsync(string recordId, CancellationToken cancellationToken)
+    private readonly Coalescer<string, RunningRecordVersion?> _versions = new(
+        (recordIds, ct) => FindVersionsAsync(dataSource, recordIds, ct), maxBatch: 256);
+
+    /// <summary>
+    /// The version and size of an imported recording; null when there is none. The runs that start at the same time
+    /// share one query (<see cref="Coalescer{TRequest, TResult}"/>).
+    /// </summary>
+    public Task<RunningRecordVersion?> FindVersionAsync(string recordId, CancellationToken cancellationToken) =>
+        _versions.RunAsync(recordId, cancellationToken);
+
+    private static async Task<IReadOnlyList<RunningRecordVersion?>> FindVersionsAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<string> recordIds, CancellationToken cancellationToken)
     {
-        var version = await dataSource.QueryOneAsync<(long Rows, long Xmin, long Bytes)>(VersionSql, new { recordId }, cancellationToken);
-        return version.Rows == 0 ? null : new RunningRecordVersion($"{version.Rows}:{version.Xmin}", version.Bytes);
+        var found = (await dataSource.QueryListAsync<(string RecordId, long Rows, long Xmin, long Bytes)>(
+                VersionsSql, new { recordIds = recordIds.Distinct(StringComparer.Ordinal).ToArray() }, cancellationToken))
+            .ToDictionary(v => v.RecordId, v => new RunningRecordVersion($"{v.Rows}:{v.Xmin}", v.Bytes), StringComparer.Ordinal);
+        return [.. recordIds.Select(id => found.GetValueOrDefault(id))];
     }
 
     private const string DeleteSql = "DELETE FROM running_record WHERE record_id = @recordId";

@@ -1,5 +1,7 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Npgsql;
+using Recorder.Data.Batching;
 
 namespace Recorder.Data.Workspace;
 
@@ -13,6 +15,9 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
     /// <summary>Attempts of a store that lost a content to a concurrent prune between its two round trips.</summary>
     private const int StoreAttempts = 3;
 
+    /// <summary>Workspaces stored by one pair of statements at most.</summary>
+    private const int StoresPerBatch = 32;
+
     private const string ExistingSql = "SELECT content_hash FROM workspace_contents WHERE content_hash = ANY(@hashes)";
 
     // The missing contents and the file rows in one statement: the foreign key of each file row is checked at the end
@@ -25,33 +30,52 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
             FROM unnest(@newHashes::bytea[], @newContents::bytea[]) AS n(content_hash, content)
             ON CONFLICT (content_hash) DO NOTHING)
         INSERT INTO workspace_files (interaction_id, name, content_hash)
-        SELECT @interactionId, f.name, f.content_hash FROM unnest(@names::text[], @hashes::bytea[]) AS f(name, content_hash)
+        SELECT f.interaction_id, f.name, f.content_hash
+        FROM unnest(@ids::text[], @names::text[], @hashes::bytea[]) AS f(interaction_id, name, content_hash)
         ON CONFLICT (interaction_id, name) DO UPDATE SET content_hash = EXCLUDED.content_hash
         """;
+
+    // A recording's files are the same arrays for every replay of it while it is cached: each is hashed once.
+    private readonly ConditionalWeakTable<byte[], byte[]> _hashes = new();
+    private readonly Coalescer<Store, WorkspaceWrite> _stores = new(
+        (stores, ct) => StoreManyAsync(dataSource, stores, ct), StoresPerBatch);
 
     /// <summary>Stores the files (idempotent: a file of the same name is replaced).</summary>
     public Task AddAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken) =>
         StoreAsync(interactionId, files, cancellationToken);
 
     /// <summary>
-    /// Stores the files (idempotent: a file of the same name is replaced) in two round trips: which of their contents
-    /// are stored already, then the file rows with only the contents that were not. A workspace stored before (another
-    /// replay of the same recording) sends no file bytes. Returns what was sent.
+    /// Stores the files (idempotent: a file of the same name is replaced) in two round trips, shared by the stores
+    /// made at the same time (<see cref="Coalescer{TRequest, TResult}"/>): which of their contents are stored
+    /// already, then the file rows with only the contents that were not. A workspace stored before (another replay of
+    /// the same recording) sends no file bytes. Returns what was sent (a content two stores of one batch both
+    /// need is counted for the first).
     /// </summary>
-    public async Task<WorkspaceWrite> StoreAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken)
+    public Task<WorkspaceWrite> StoreAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0)
         {
-            return new WorkspaceWrite(0, 0, 0);
+            return Task.FromResult(new WorkspaceWrite(0, 0, 0));
         }
 
-        var names = files.Select(f => f.Name).ToArray();
-        var hashes = files.Select(f => SHA256.HashData(f.Content)).ToArray();
-        var distinct = new Dictionary<string, (byte[] Hash, byte[] Content)>(StringComparer.Ordinal);
-        for (var i = 0; i < files.Count; i++)
+        var hashed = files.Select(f => new StoredFile(f.Name, f.Content, _hashes.GetValue(f.Content, SHA256.HashData))).ToList();
+        return _stores.RunAsync(new Store(interactionId, hashed), cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<WorkspaceWrite>> StoreManyAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<Store> stores, CancellationToken cancellationToken)
+    {
+        // One row per (interaction, name), the last store's file winning: a statement cannot update a row twice.
+        var rows = new Dictionary<(string InteractionId, string Name), byte[]>();
+        var distinct = new Dictionary<string, (byte[] Hash, byte[] Content, int Store)>(StringComparer.Ordinal);
+        for (var i = 0; i < stores.Count; i++)
         {
-            distinct.TryAdd(Convert.ToHexString(hashes[i]), (hashes[i], files[i].Content));
+            foreach (var file in stores[i].Files)
+            {
+                rows[(stores[i].InteractionId, file.Name)] = file.Hash;
+                distinct.TryAdd(Convert.ToHexString(file.Hash), (file.Hash, file.Content, i));
+            }
         }
 
         for (var attempt = 1; ; attempt++)
@@ -64,13 +88,14 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
                 var missing = distinct.Where(d => !existing.Contains(d.Key)).Select(d => d.Value).ToList();
                 await dataSource.ExecuteCountAsync(InsertSql, new
                 {
-                    interactionId,
-                    names,
-                    hashes,
+                    ids = rows.Keys.Select(k => k.InteractionId).ToArray(),
+                    names = rows.Keys.Select(k => k.Name).ToArray(),
+                    hashes = rows.Values.ToArray(),
                     newHashes = missing.Select(m => m.Hash).ToArray(),
                     newContents = missing.Select(m => m.Content).ToArray(),
                 }, cancellationToken);
-                return new WorkspaceWrite(files.Count, missing.Count, missing.Sum(m => (long)m.Content.Length));
+                return [.. stores.Select((store, i) => new WorkspaceWrite(store.Files.Count,
+                    missing.Count(m => m.Store == i), missing.Where(m => m.Store == i).Sum(m => (long)m.Content.Length)))];
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.ForeignKeyViolation
                                                       && exception.ConstraintName == "workspace_files_content_fkey"
@@ -80,6 +105,10 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
             }
         }
     }
+
+    private sealed record StoredFile(string Name, byte[] Content, byte[] Hash);
+
+    private sealed record Store(string InteractionId, IReadOnlyList<StoredFile> Files);
 
     private const string NamesSql = """
         SELECT interaction_id, name FROM workspace_files WHERE interaction_id = ANY(@ids) ORDER BY interaction_id, name

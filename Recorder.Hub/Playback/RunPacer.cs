@@ -23,12 +23,12 @@ internal sealed class RunPacer(string interactionId, InteractionRepository inter
 
     public bool Paused { get; private set; }
 
-    /// <summary>Starts from the state the run was claimed with, then reads it again (a change may have come since).</summary>
-    public async Task StartAsync(RunClaim claim, CancellationToken cancellationToken)
-    {
+    /// <summary>
+    /// Starts from the state the run was claimed with; a change since then has signalled the run (see
+    /// <see cref="PlaybackSignals"/>) and is read before the first step.
+    /// </summary>
+    public void Start(RunClaim claim) =>
         Apply(new PlaybackState { ReplaySpeed = claim.ReplaySpeed, Paused = claim.Paused, ControlVersion = claim.ControlVersion }, force: true);
-        await RefreshAsync(cancellationToken);
-    }
 
     /// <summary>Waits while the run is paused (before any raw is committed).</summary>
     public async Task HoldWhilePausedAsync(CancellationToken cancellationToken)

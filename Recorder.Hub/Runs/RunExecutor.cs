@@ -38,7 +38,7 @@ public sealed partial class RunExecutor(
         var pacer = new RunPacer(claim.InteractionId, interactions, signal, replayOptions.CurrentValue.Speed);
         try
         {
-            await pacer.StartAsync(claim, cancellationToken);
+            pacer.Start(claim);
 
             // The recording and its workspace come first: every raw, from the first on, shows the whole workspace.
             Recording recording;
@@ -57,11 +57,7 @@ public sealed partial class RunExecutor(
 
             if (writer.LastSeq == 0)
             {
-                if (recording.Version is { } version)
-                {
-                    await interactions.PinRecordingAsync(claim.InteractionId, instance.Id, version, cancellationToken);
-                }
-
+                writer.RecordingVersion = recording.Version; // noted with the first raws
                 writer.Add(RecorderStatus.Running, null, null, false, isHuman: true, RecorderStatus.Running, "running...");
             }
             else if (claim.RecordingVersion is { } begun && recording.Version is { } found && begun != found)
@@ -179,6 +175,9 @@ public sealed partial class RunExecutor(
 
         public int Pending => _pending.Count;
 
+        /// <summary>The recording's version, noted on the interaction with the next raws committed.</summary>
+        public string? RecordingVersion { get; set; }
+
         public void Add(string status, JsonNode? data, string? current, bool includePictures, bool isHuman,
             string? interactionStatus, string? interactionMessage)
         {
@@ -201,13 +200,14 @@ public sealed partial class RunExecutor(
                 return;
             }
 
-            var group = new RawAppendGroup(owner, [.. _pending]);
+            var group = new RawAppendGroup(owner, [.. _pending], RecordingVersion);
             if (await appender.AppendAsync(group, cancellationToken) != AppendOutcome.Written)
             {
                 throw new RunStoppedException();
             }
 
             LastSeq = group.LastSeq;
+            RecordingVersion = null;
             _pending.Clear();
         }
     }
