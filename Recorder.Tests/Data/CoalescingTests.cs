@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Recorder.Data.Interactions;
+using Recorder.Data.Users;
+using Recorder.Data.Workspace;
+using Recorder.Tests.Infrastructure;
+
+namespace Recorder.Tests.Data;
+
+/// <summary>
+/// Requests made at the same time share statements (run requests, workspace stores), each still gets its own answer,
+/// and a request the server refuses fails alone.
+/// </summary>
+public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IDisposable
+{
+    private readonly StatementLog _statements = new();
+    private NpgsqlDataSource? _dataSource;
+
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    /// <summary>A data source of this test alone, whose statements <see cref="_statements"/> sees.</summary>
+    private NpgsqlDataSource DataSource => _dataSource ??= new NpgsqlDataSourceBuilder(fixture.Database.ConnectionString)
+        .UseLoggerFactory(LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_statements)))
+        .Build();
+
+    public void Dispose() => _dataSource?.Dispose();
+
+    private async Task<string> NewUserAsync()
+    {
+        var userId = $"u{Guid.NewGuid():N}";
+        await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "token-of-the-test", "", "", true, true, Ct);
+        return userId;
+    }
+
+    [Fact]
+    public async Task ConcurrentRunRequestsShareStatementsAndEachRunIsRequestedExactlyOnce()
+    {
+        var userId = await NewUserAsync();
+        var ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+        foreach (var id in ids)
+        {
+            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
+        }
+
+        var interactions = new InteractionRepository(DataSource);
+        var results = await Task.WhenAll(ids.Concat(ids).Select(id => Task.Run(() => interactions.RequestRunAsync(id, Ct))))
+            .WaitAsync(TestEnvironment.Timeout);
+
+        // Each of the 40 runs is requested by exactly one of its two callers; the other is the documented no-op.
+        Assert.Equal(40, results.Count(r => r));
+        var requests = _statements.Count("run_requested = true");
+        Assert.InRange(requests, 1, 79); // 80 calls, fewer statements: at least two calls shared one
+        await using var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        Assert.Equal(40, await connection.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM interactions WHERE interaction_id = ANY(@ids) AND run_requested", new { ids = ids.ToArray() }));
+
+        // A request after all that is a no-op answered on its own.
+        Assert.False(await interactions.RequestRunAsync(ids[0], Ct));
+    }
+
+    [Fact]
+    public async Task AStoreTheServerRefusesFailsAloneAndTheStoresBatchedWithItAreKept()
+    {
+        var userId = await NewUserAsync();
+        var good = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+        foreach (var id in good)
+        {
+            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
+        }
+
+        var workspace = new WorkspaceRepository(DataSource);
+        var content = Guid.NewGuid().ToByteArray();
+        var missing = Guid.NewGuid().ToString("N"); // no such interaction: its file row fails the foreign key
+        var stores = good.Select(id => (Id: id, Task: Task.Run(() => workspace.StoreAsync(id, [("a.txt", content)], Ct))))
+            .Append((Id: missing, Task: Task.Run(() => workspace.StoreAsync(missing, [("a.txt", content)], Ct))))
+            .ToList();
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => stores[^1].Task.WaitAsync(TestEnvironment.Timeout));
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, refused.SqlState);
+        foreach (var (id, task) in stores.SkipLast(1))
+        {
+            Assert.Equal(1, (await task.WaitAsync(TestEnvironment.Timeout)).Files);
+            var (name, stored) = Assert.Single(await workspace.ReadAllAsync(id, Ct));
+            Assert.Equal("a.txt", name);
+            Assert.Equal(content, stored);
+        }
+
+        Assert.Empty(await workspace.ReadAllAsync(missing, Ct));
+    }
+
+    /// <summary>The statements Npgsql logs for one data source.</summary>
+    private sealed class StatementLog : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public int Count(string fragment) => _lines.Count(l => l.Contains(fragment, StringComparison.Ordinal));
+
+        public ILogger CreateLogger(string categoryName) => new Logger(categoryName == "Npgsql.Command" ? _lines : null);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ConcurrentQueue<string>? lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => lines is not null;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines?.Enqueue(formatter(state, exception));
+        }
+    }
+}
