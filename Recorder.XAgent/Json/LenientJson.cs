@@ -12,7 +12,7 @@ namespace Recorder.XAgent.Json;
 /// <c>Infinity</c>/<c>NaN</c> read as null), Python's <c>True</c>/<c>False</c>/<c>None</c>, raw line breaks inside
 /// strings, missing commas between members, and prose or code fences around the value.
 /// </summary>
-public static class LenientJson
+internal static class LenientJson
 {
     private static readonly JsonDocumentOptions Relaxed = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = JsonDepth.MaxDepth };
 
