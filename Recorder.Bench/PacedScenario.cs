@@ -4,9 +4,11 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Hub.Replay;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Bench;
 

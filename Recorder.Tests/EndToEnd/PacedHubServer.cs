@@ -1,6 +1,7 @@
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Tests.EndToEnd;
 
