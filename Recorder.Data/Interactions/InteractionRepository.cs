@@ -8,7 +8,7 @@ namespace Recorder.Data.Interactions;
 /// <summary>Interactions, their run leases and the hub connections attached to them.</summary>
 public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 {
-    private readonly Coalescer<string, bool> _requests = new((ids, ct) => RequestRunsAsync(dataSource, ids, ct), maxBatch: 512);
+    private readonly Coalescer<RunRequest, RunRequestOutcome> _requests = new((requests, ct) => RequestRunsAsync(dataSource, requests, ct), maxBatch: 512);
 
     private const string Columns = """
         interaction_id, user_id, create_time, update_time, description, agent, mode, recorder_root_dir,
@@ -33,31 +33,73 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         dataSource.QueryListAsync<InteractionRow>(ListByUserSql, new { userId, offset, limit }, cancellationToken);
 
     // Rows locked in interaction_id order, like every statement that updates many interactions (see RawRepository's
-    // group commit), so that they never deadlock each other.
+    // group commit), so that they never deadlock each other. A request that names an owner takes the lease too when
+    // nobody holds it (the run never started): the instance holding the client runs its replay, without a claim.
     private const string RequestRunsSql = """
-        UPDATE interactions i SET run_requested = true, update_time = now()
+        UPDATE interactions i SET run_requested = true, update_time = now(),
+            run_owner = CASE WHEN r.owner IS NOT NULL AND i.run_owner IS NULL AND NOT i.is_deleted THEN r.owner ELSE i.run_owner END,
+            run_lease_until = CASE WHEN r.owner IS NOT NULL AND i.run_owner IS NULL AND NOT i.is_deleted THEN now() + r.lease ELSE i.run_lease_until END
         FROM (
             SELECT interaction_id FROM interactions
             WHERE interaction_id = ANY(@ids) AND NOT run_requested AND status = 'waiting'
             ORDER BY interaction_id
             FOR NO KEY UPDATE) l
+        JOIN unnest(@ids::text[], @owners::text[], @leases::interval[]) AS r(interaction_id, owner, lease) USING (interaction_id)
         WHERE i.interaction_id = l.interaction_id AND NOT i.run_requested AND i.status = 'waiting'
-        RETURNING i.interaction_id
+        RETURNING i.interaction_id, r.owner IS NOT NULL AND i.run_owner = r.owner AS claimed, i.user_id, i.recorder_dir, i.last_seq,
+                  i.recording_version, i.replay_speed, i.paused, i.control_version
         """;
 
     /// <summary>
     /// Marks the run as wanted; false when it already was (or the interaction is over). Requests made at the same
     /// time share one statement (<see cref="Coalescer{TRequest, TResult}"/>).
     /// </summary>
-    public Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
-        _requests.RunAsync(interactionId, cancellationToken);
+    public async Task<bool> RequestRunAsync(string interactionId, CancellationToken cancellationToken) =>
+        (await _requests.RunAsync(new RunRequest(interactionId, null, TimeSpan.Zero), cancellationToken)).Requested;
 
-    private static async Task<IReadOnlyList<bool>> RequestRunsAsync(
-        NpgsqlDataSource dataSource, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the run as wanted and, when nobody holds its lease (it never started), takes the lease for
+    /// <paramref name="owner"/> at once: the outcome's claim is then the run to execute (nobody else will claim it).
+    /// </summary>
+    public Task<RunRequestOutcome> RequestRunAsync(string interactionId, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
+        _requests.RunAsync(new RunRequest(interactionId, owner, lease), cancellationToken);
+
+    private static async Task<IReadOnlyList<RunRequestOutcome>> RequestRunsAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<RunRequest> requests, CancellationToken cancellationToken)
     {
-        var requested = (await dataSource.QueryListAsync<string>(RequestRunsSql, new { ids = ids.Distinct(StringComparer.Ordinal).ToArray() }, cancellationToken))
-            .ToHashSet(StringComparer.Ordinal);
-        return [.. ids.Select(id => requested.Remove(id))]; // a second request of the same run in the batch is the no-op
+        // A second request of the same run in the batch is the no-op.
+        var distinct = requests.DistinctBy(r => r.InteractionId, StringComparer.Ordinal).ToList();
+        var rows = (await dataSource.QueryListAsync<RequestedRow>(RequestRunsSql, new
+            {
+                ids = distinct.Select(r => r.InteractionId).ToArray(),
+                owners = distinct.Select(r => r.Owner).ToArray(),
+                leases = distinct.Select(r => r.Lease).ToArray(),
+            }, cancellationToken))
+            .ToDictionary(r => r.InteractionId, StringComparer.Ordinal);
+        return [.. requests.Select(r => rows.Remove(r.InteractionId, out var row)
+            ? new RunRequestOutcome(true, row.Claimed ? row.ToClaim() : null)
+            : new RunRequestOutcome(false, null))];
+    }
+
+    private sealed record RunRequest(string InteractionId, string? Owner, TimeSpan Lease);
+
+    private sealed class RequestedRow
+    {
+        public required string InteractionId { get; init; }
+        public bool Claimed { get; init; }
+        public required string UserId { get; init; }
+        public string? RecorderDir { get; init; }
+        public long LastSeq { get; init; }
+        public string? RecordingVersion { get; init; }
+        public double? ReplaySpeed { get; init; }
+        public bool Paused { get; init; }
+        public long ControlVersion { get; init; }
+
+        public RunClaim ToClaim() => new()
+        {
+            InteractionId = InteractionId, UserId = UserId, RecorderDir = RecorderDir, LastSeq = LastSeq, RecordingVersion = RecordingVersion,
+            ReplaySpeed = ReplaySpeed, Paused = Paused, ControlVersion = ControlVersion,
+        };
     }
 
     private const string ClaimRunsSql = """

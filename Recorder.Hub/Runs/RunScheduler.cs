@@ -7,8 +7,8 @@ using Recorder.Hub.Metrics;
 namespace Recorder.Hub.Runs;
 
 /// <summary>
-/// Owns every run of this instance: claims requested runs (and runs whose owner died) under a lease in
-/// PostgreSQL, executes them with bounded concurrency and a CancellationToken each, and renews their leases (a run
+/// Owns every run of this instance: takes the lease of a run requested through it when it has room, claims requested
+/// runs (and runs whose owner died) under a lease in PostgreSQL, executes them with bounded concurrency and a CancellationToken each, and renews their leases (a run
 /// whose lease is lost, or whose interaction was closed, is cancelled).
 /// </summary>
 public sealed partial class RunScheduler(
@@ -23,22 +23,71 @@ public sealed partial class RunScheduler(
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly RunOptions _options = options.Value;
     private DateTimeOffset _nextRenewal = DateTimeOffset.MinValue;
+    private CancellationToken _stopping; // the scheduler's, once it runs
+    private int _reserved; // slots held by requests that may take a lease at once
 
     /// <summary>The runs this instance is executing now.</summary>
     public int ActiveRuns => _runs.Count;
 
-    /// <summary>Starts the interaction's run (anywhere in the cluster); a second request is a no-op.</summary>
+    /// <summary>
+    /// Starts the interaction's run: here when this instance has room (the request takes the lease at once), else
+    /// anywhere in the cluster (the scheduler that claims it first). A second request is a no-op.
+    /// </summary>
     public async Task RequestAsync(string interactionId, CancellationToken cancellationToken)
     {
-        if (await interactions.RequestRunAsync(interactionId, cancellationToken))
+        if (!TryReserve(out var stoppingToken))
         {
-            Log.Requested(logger, interactionId);
-            _wake.Writer.TryWrite(true);
+            if (await interactions.RequestRunAsync(interactionId, cancellationToken))
+            {
+                Log.Requested(logger, interactionId);
+                _wake.Writer.TryWrite(true);
+            }
+
+            return;
         }
+
+        try
+        {
+            // Not the caller's token: a lease taken must become a run here, even if the caller has gone meanwhile.
+            var outcome = await interactions.RequestRunAsync(interactionId, instance.Id, _options.Lease, stoppingToken);
+            if (outcome.Claim is { } claim)
+            {
+                Log.Requested(logger, interactionId);
+                Start(claim, stoppingToken);
+            }
+            else if (outcome.Requested)
+            {
+                Log.Requested(logger, interactionId);
+                _wake.Writer.TryWrite(true);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _reserved);
+        }
+    }
+
+    /// <summary>A slot for a run this instance may take on a request; false when it has none or is not running.</summary>
+    private bool TryReserve(out CancellationToken stoppingToken)
+    {
+        stoppingToken = _stopping;
+        if (!stoppingToken.CanBeCanceled || stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        if (_runs.Count + Interlocked.Increment(ref _reserved) <= _options.MaxConcurrentRuns)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _reserved);
+        return false;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _stopping = stoppingToken;
         while (!stoppingToken.IsCancellationRequested)
         {
             foreach (var step in new Func<CancellationToken, Task>[] { RenewAsync, ClaimAsync })
@@ -87,7 +136,7 @@ public sealed partial class RunScheduler(
 
     private async Task ClaimAsync(CancellationToken stoppingToken)
     {
-        var free = _options.MaxConcurrentRuns - _runs.Count;
+        var free = _options.MaxConcurrentRuns - _runs.Count - Volatile.Read(ref _reserved);
         if (free <= 0)
         {
             return;
@@ -96,20 +145,30 @@ public sealed partial class RunScheduler(
         var claims = await interactions.ClaimRunsAsync(instance.Id, _options.Lease, free, stoppingToken);
         foreach (var claim in claims)
         {
-            var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var run = new ActiveRun(cancellation);
-            if (!_runs.TryAdd(claim.InteractionId, run))
-            {
-                cancellation.Dispose();
-                continue;
-            }
+            Start(claim, stoppingToken);
+        }
+    }
 
-            Log.Claimed(logger, claim.InteractionId, claim.LastSeq);
-            if (claim.LastSeq > 0)
-            {
-                metrics.TakenOver();
-            }
+    /// <summary>Executes a run whose lease this instance has just taken.</summary>
+    private void Start(RunClaim claim, CancellationToken stoppingToken)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var run = new ActiveRun(cancellation);
+        if (!_runs.TryAdd(claim.InteractionId, run))
+        {
+            cancellation.Dispose();
+            return;
+        }
 
+        Log.Claimed(logger, claim.InteractionId, claim.LastSeq);
+        if (claim.LastSeq > 0)
+        {
+            metrics.TakenOver();
+        }
+
+        // A run belongs to the scheduler, not to the hub call that may have requested it (its activity, its context).
+        using (ExecutionContext.SuppressFlow())
+        {
             run.Task = Task.Run(async () =>
             {
                 using var activity = RecorderMetrics.Activities.StartActivity("run");

@@ -32,6 +32,30 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task ARequestNamingAnOwnerTakesTheLeaseAtOnceAndNoClaimFindsTheRunAfterwards()
+    {
+        var userId = $"u{Guid.NewGuid():N}";
+        await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
+        var id = Guid.NewGuid().ToString("N");
+        await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
+
+        var outcome = await _interactions.RequestRunAsync(id, "instance-here", TimeSpan.FromMinutes(1), Ct);
+        Assert.True(outcome.Requested);
+        var claim = Assert.IsType<RunClaim>(outcome.Claim);
+        Assert.Equal((id, userId, "test", 0L), (claim.InteractionId, claim.UserId, claim.RecorderDir, claim.LastSeq));
+        await using (var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            var row = await connection.QuerySingleAsync<(string Owner, bool Requested, bool Leased)>(
+                "SELECT run_owner, run_requested, run_lease_until > now() FROM interactions WHERE interaction_id = @id", new { id });
+            Assert.Equal(("instance-here", true, true), row);
+        }
+
+        Assert.DoesNotContain(await _interactions.ClaimRunsAsync("elsewhere", TimeSpan.FromMinutes(1), 10_000, Ct), c => c.InteractionId == id);
+        var again = await _interactions.RequestRunAsync(id, "elsewhere", TimeSpan.FromMinutes(1), Ct);
+        Assert.Equal(new RunRequestOutcome(false, null), again);
+    }
+
+    [Fact]
     public async Task ARunUnderALiveLeaseIsNotClaimedByAnotherInstanceButAnExpiredOneIs()
     {
         var id = await NewRequestedRunAsync();
