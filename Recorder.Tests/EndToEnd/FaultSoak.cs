@@ -130,10 +130,11 @@ internal sealed class FaultSoak(FaultSoakHubServer server, FaultSoakOptions opti
         await fault(cancellationToken);
         outage.Stop();
         Say($"{name}: back after {outage.Elapsed.TotalSeconds:0.0} s");
-        await RecoveredAsync(name, affected, before, cancellationToken);
+        var written = await WrittenBeforeAsync(affected, at, cancellationToken);
+        await RecoveredAsync(name, affected, written, cancellationToken);
         var after = await StatesAsync(affected, cancellationToken);
         await Task.Delay(Settle, cancellationToken); // spacing between two faults, not a wait for a condition
-        return new FaultFigures(name, midWay.Count, affected.Count, outage.Elapsed, Recoveries(affected, before, at),
+        return new FaultFigures(name, midWay.Count, affected.Count, outage.Elapsed, Recoveries(affected, written, at),
             affected.Count(s => after[s.Client.InteractionId].Owner != before[s.Client.InteractionId].Owner));
     }
 
@@ -171,20 +172,42 @@ internal sealed class FaultSoak(FaultSoakHubServer server, FaultSoakOptions opti
         states.Where(s => s.Value.Status == "running" && s.Value.LastSeq >= 1 && s.Value.LastSeq <= server.Expected.Count - 2)
             .ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
 
-    /// <summary>The runs' rows; retried while the database is coming back (the pool's connections died with it).</summary>
+    /// <summary>The runs' rows.</summary>
     private async Task<Dictionary<string, RunState>> StatesAsync(IEnumerable<SoakClient> soaks, CancellationToken cancellationToken)
     {
         var ids = soaks.Select(s => s.Client.InteractionId).ToArray();
+        var rows = await QueryAsync<RunState>(
+            "SELECT interaction_id AS InteractionId, status AS Status, last_seq AS LastSeq, run_owner AS Owner FROM interactions WHERE interaction_id = ANY(@ids)",
+            new { ids }, cancellationToken);
+        return rows.ToDictionary(r => r.InteractionId, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Each run's last raw written before <paramref name="at"/> (a raw's create_time is its transaction's start; one
+    /// that started before the fault and was cut by it was never written): what it had before the fault.
+    /// </summary>
+    private async Task<Dictionary<string, RunState>> WrittenBeforeAsync(IEnumerable<SoakClient> soaks, DateTime at, CancellationToken cancellationToken)
+    {
+        var ids = soaks.Select(s => s.Client.InteractionId).ToArray();
+        var rows = await QueryAsync<RunState>("""
+            SELECT i.interaction_id AS InteractionId, i.status AS Status,
+                   coalesce((SELECT max(r.seq) FROM raw r WHERE r.interaction_id = i.interaction_id AND r.create_time <= @at), 0) AS LastSeq,
+                   i.run_owner AS Owner
+            FROM interactions i WHERE i.interaction_id = ANY(@ids)
+            """, new { ids, at }, cancellationToken);
+        return rows.ToDictionary(r => r.InteractionId, StringComparer.Ordinal);
+    }
+
+    /// <summary>A query of the soak's database, retried while it is coming back (the pool's connections died with it).</summary>
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object args, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var rows = await server.QueryAsync<RunState>(
-                    "SELECT interaction_id AS InteractionId, status AS Status, last_seq AS LastSeq, run_owner AS Owner FROM interactions WHERE interaction_id = ANY(@ids)",
-                    new { ids });
-                return rows.ToDictionary(r => r.InteractionId, StringComparer.Ordinal);
+                return await server.QueryAsync<T>(sql, args);
             }
-            catch (NpgsqlException) when (attempt < 20)
+            catch (NpgsqlException) when (attempt < 40)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken); // the database is coming back: ask again
             }
