@@ -31,11 +31,16 @@ public sealed class FaultSoakHubServer : PacedHubServer
 
     protected override string PostgresAdmin => Postgres.ConnectionString;
 
+    /// <summary>The soak's size and timings, from the environment (read once: every instance shares them).</summary>
+    internal FaultSoakOptions Options { get; } = FaultSoakOptions.FromEnvironment();
+
     protected override IEnumerable<KeyValuePair<string, string>> Settings =>
     [
         .. base.Settings,
         new("ConnectionStrings:Redis", Redis.ConnectionString),
         new("Recorder:Runs:MaxConcurrentRuns", "0"),
+        new("Recorder:Runs:Lease", Options.Lease.ToString()),
+        new("Recorder:Runs:PollInterval", Options.PollInterval.ToString()),
     ];
 
     public override async Task InitializeAsync()

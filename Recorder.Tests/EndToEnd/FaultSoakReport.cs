@@ -64,7 +64,8 @@ internal sealed record FaultSoakReport(FaultSoakOptions Options, int RawsPerRun,
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"fault soak: {Options.Runs} paced runs of {RawsPerRun} raws, seed {Options.Seed}, {Duration.TotalSeconds:0.0} s");
+        text.AppendLine(c, $"fault soak: {Options.Runs} paced runs of {RawsPerRun} raws, seed {Options.Seed}, {Duration.TotalSeconds:0.0} s; " +
+            $"lease {Options.Lease.TotalSeconds:0.#} s, poll {Options.PollInterval.TotalSeconds:0.##} s");
         text.AppendLine(c, $"raws delivered: {Clients.Sum(t => t.Received)} (expected {Options.Runs * RawsPerRun})");
         text.AppendLine(c, $"lost: {Clients.Sum(t => t.Lost)}, duplicated: {Clients.Sum(t => t.Duplicated)}, out of order: {Clients.Sum(t => t.OutOfOrder)}, " +
             $"outside 1..N: {Clients.Sum(t => t.Unexpected)}, runs with the recording's statuses in order: {Clients.Count(t => t.StatusesMatch)}/{Clients.Count}, " +

@@ -14,7 +14,7 @@ public sealed class FaultSoakTests(FaultSoakHubServer server, ITestOutputHelper 
     [Fact]
     public async Task PacedRunsLoseRepeatAndReorderNothingThroughAHubKillAPostgresRestartAndARedisRestartWhileClientsDropAtRandom()
     {
-        var options = FaultSoakOptions.FromEnvironment();
+        var options = server.Options;
         using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var report = await new FaultSoak(server, options, output.WriteLine).RunAsync(patience.Token);
         output.WriteLine(report.ToString());
