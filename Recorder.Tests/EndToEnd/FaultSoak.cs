@@ -94,6 +94,7 @@ internal sealed class FaultSoak(FaultSoakHubServer server, FaultSoakOptions opti
     {
         Add(await StartHubAsync(cancellationToken));
         Say("replacement hub up");
+        var claims = await ClaimsAsync(cancellationToken);
         var before = await StatesAsync(soaks, cancellationToken);
         var midWay = MidWay(before);
         var owner = midWay.Values.GroupBy(s => s.Owner).OrderByDescending(g => g.Count()).First().Key
@@ -115,12 +116,14 @@ internal sealed class FaultSoak(FaultSoakHubServer server, FaultSoakOptions opti
         var after = await StatesAsync(affected, cancellationToken);
         await Task.Delay(Settle, cancellationToken); // spacing between two faults, not a wait for a condition
         return new FaultFigures("SIGKILL of a hub process", midWay.Count, affected.Count, TimeSpan.Zero,
-            Recoveries(affected, written, at), affected.Count(s => after[s.Client.InteractionId].Owner != owner));
+            Recoveries(affected, written, at), affected.Count(s => after[s.Client.InteractionId].Owner != owner),
+            await ClaimedSinceAsync(claims, cancellationToken));
     }
 
     /// <summary>A server down and up again (<paramref name="fault"/>); every live run is affected.</summary>
     private async Task<FaultFigures> OutageAsync(string name, IReadOnlyList<SoakClient> soaks, Func<CancellationToken, Task> fault, CancellationToken cancellationToken)
     {
+        var claims = await ClaimsAsync(cancellationToken);
         var before = await StatesAsync(soaks, cancellationToken);
         var midWay = MidWay(before);
         var affected = soaks.Where(s => midWay.ContainsKey(s.Client.InteractionId)).ToList();
@@ -135,7 +138,8 @@ internal sealed class FaultSoak(FaultSoakHubServer server, FaultSoakOptions opti
         var after = await StatesAsync(affected, cancellationToken);
         await Task.Delay(Settle, cancellationToken); // spacing between two faults, not a wait for a condition
         return new FaultFigures(name, midWay.Count, affected.Count, outage.Elapsed, Recoveries(affected, written, at),
-            affected.Count(s => after[s.Client.InteractionId].Owner != before[s.Client.InteractionId].Owner));
+            affected.Count(s => after[s.Client.InteractionId].Owner != before[s.Client.InteractionId].Owner),
+            await ClaimedSinceAsync(claims, cancellationToken));
     }
 
     /// <summary>Waits until every affected run that has not ended delivered a raw written after the fault.</summary>
@@ -213,6 +217,32 @@ internal sealed class FaultSoak(FaultSoakHubServer server, FaultSoakOptions opti
             }
         }
     }
+
+    /// <summary>Each live hub's <c>recorder_runs_taken_over_total</c>: its claims of runs that had raws already.</summary>
+    private async Task<Dictionary<int, double>> ClaimsAsync(CancellationToken cancellationToken)
+    {
+        HubProcess[] live;
+        lock (_gate)
+        {
+            live = [.. _live];
+        }
+
+        var claims = new Dictionary<int, double>();
+        foreach (var hub in live)
+        {
+            using var http = new HttpClient { BaseAddress = hub.BaseUrl };
+            claims[hub.ProcessId] = (await PrometheusText.ScrapeAsync(http, cancellationToken)).GetValueOrDefault("recorder_runs_taken_over_total");
+        }
+
+        return claims;
+    }
+
+    /// <summary>
+    /// Claims of runs with raws since <paramref name="before"/> by the hubs live now: takeovers from a dead instance,
+    /// and runs an outage interrupted, claimed again (by their own instance too) once their lease ran out.
+    /// </summary>
+    private async Task<int> ClaimedSinceAsync(Dictionary<int, double> before, CancellationToken cancellationToken) =>
+        (int)(await ClaimsAsync(cancellationToken)).Sum(c => c.Value - before.GetValueOrDefault(c.Key));
 
     /// <summary>
     /// A hub process that runs replays, at most two thirds of the soak's runs: both first hubs get some, and the

@@ -10,7 +10,11 @@ namespace Recorder.Tests.EndToEnd;
 /// <param name="Outage">how long the server was down (0 for the kill: the hub never comes back, a replacement starts)</param>
 /// <param name="Recovery">per affected run: from the fault's start to the first raw written after it reaching the run's client</param>
 /// <param name="TakenOver">affected runs whose run_owner changed across the fault (another instance continued them)</param>
-internal sealed record FaultFigures(string Name, int MidWay, int Affected, TimeSpan Outage, IReadOnlyList<TimeSpan> Recovery, int TakenOver);
+/// <param name="Claimed">
+/// claims of runs that had raws (<c>recorder_runs_taken_over_total</c> of the hubs alive after the fault): the
+/// takeovers, and runs the fault interrupted that their own instance claimed again once the lease ran out
+/// </param>
+internal sealed record FaultFigures(string Name, int MidWay, int Affected, TimeSpan Outage, IReadOnlyList<TimeSpan> Recovery, int TakenOver, int Claimed);
 
 /// <summary>
 /// One client's stream as it arrived over all its connections, against the recording's seq 1..N: lost (never
@@ -73,15 +77,15 @@ internal sealed record FaultSoakReport(FaultSoakOptions Options, int RawsPerRun,
         text.AppendLine(c, $"client drops: {Clients.Sum(t => t.Drops)} by the clients (mean every {Options.DropEvery.TotalSeconds:0.#} s), " +
             $"{Clients.Sum(t => t.LostConnections)} by the servers; failed reconnect attempts: {Clients.Sum(t => t.FailedAttempts)}, " +
             $"refusals: {Clients.Sum(t => t.Refusals.Count)}");
-        text.AppendLine("| fault | runs mid-way | runs affected | outage | recovery: first / median / max | runs taken over |");
-        text.AppendLine("| --- | ---: | ---: | ---: | --- | ---: |");
+        text.AppendLine("| fault | runs mid-way | runs affected | outage | recovery: first / median / max | continued by another instance | claimed again |");
+        text.AppendLine("| --- | ---: | ---: | ---: | --- | ---: | ---: |");
         foreach (var fault in Faults)
         {
             var sorted = fault.Recovery.Order().ToList();
             var recovery = sorted.Count == 0
                 ? "-"
                 : $"{Seconds(sorted[0])} / {Seconds(sorted[sorted.Count / 2])} / {Seconds(sorted[^1])}";
-            text.AppendLine(c, $"| {fault.Name} | {fault.MidWay} | {fault.Affected} | {Seconds(fault.Outage)} | {recovery} | {fault.TakenOver} |");
+            text.AppendLine(c, $"| {fault.Name} | {fault.MidWay} | {fault.Affected} | {Seconds(fault.Outage)} | {recovery} | {fault.TakenOver} | {fault.Claimed} |");
         }
 
         foreach (var refusal in Clients.SelectMany(t => t.Refusals).Distinct(StringComparer.Ordinal))
