@@ -4,9 +4,11 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Hub.Replay;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Bench;
 
@@ -62,8 +64,8 @@ internal static class PacedScenario
 
     private static readonly Option<int> WarmupOption = new("--warmup")
     {
-        Description = "Unmeasured replays of the same recording without pauses first (they warm up hub and clients).",
-        DefaultValueFactory = _ => 16,
+        Description = "Unmeasured replays of the same recording without pauses first (they warm up hub and clients: the tiered JIT settles, as in a hub that has run for a while).",
+        DefaultValueFactory = _ => 200,
     };
 
     private static readonly Option<int> RepeatOption = new("--repeat")

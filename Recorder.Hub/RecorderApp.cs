@@ -43,6 +43,7 @@ public static class RecorderApp
         var app = builder.Build();
         app.UseRecorderProxy();
         app.UseShutdownDraining();
+        app.UseBackplaneRefusal();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseRateLimiter();

@@ -32,10 +32,17 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<InteractionRow>> ListByUserAsync(string userId, int offset, int limit, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<InteractionRow>(ListByUserSql, new { userId, offset, limit }, cancellationToken);
 
+    // Rows locked in interaction_id order, like every statement that updates many interactions (see RawRepository's
+    // group commit), so that they never deadlock each other.
     private const string RequestRunsSql = """
-        UPDATE interactions SET run_requested = true, update_time = now()
-        WHERE interaction_id = ANY(@ids) AND NOT run_requested AND status = 'waiting'
-        RETURNING interaction_id
+        UPDATE interactions i SET run_requested = true, update_time = now()
+        FROM (
+            SELECT interaction_id FROM interactions
+            WHERE interaction_id = ANY(@ids) AND NOT run_requested AND status = 'waiting'
+            ORDER BY interaction_id
+            FOR NO KEY UPDATE) l
+        WHERE i.interaction_id = l.interaction_id AND NOT i.run_requested AND i.status = 'waiting'
+        RETURNING i.interaction_id
         """;
 
     /// <summary>
@@ -74,10 +81,16 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, CancellationToken cancellationToken) =>
         dataSource.QueryListAsync<RunClaim>(ClaimRunsSql, new { owner, lease, max }, cancellationToken);
 
+    // Rows locked in interaction_id order (see RequestRunsSql).
     private const string RenewSql = """
-        UPDATE interactions SET run_lease_until = now() + @lease
-        WHERE interaction_id = ANY(@ids) AND run_owner = @owner
-        RETURNING interaction_id
+        UPDATE interactions i SET run_lease_until = now() + @lease
+        FROM (
+            SELECT interaction_id FROM interactions
+            WHERE interaction_id = ANY(@ids) AND run_owner = @owner
+            ORDER BY interaction_id
+            FOR NO KEY UPDATE) l
+        WHERE i.interaction_id = l.interaction_id AND i.run_owner = @owner
+        RETURNING i.interaction_id
         """;
 
     /// <summary>
@@ -345,7 +358,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             SELECT interaction_id FROM interactions
             WHERE detached_since IS NOT NULL AND status IN ('waiting', 'running') AND detached_since < now() - @grace
             ORDER BY detached_since
-            LIMIT 1000) d
+            LIMIT 1000
+            FOR NO KEY UPDATE SKIP LOCKED) d
         WHERE i.interaction_id = d.interaction_id
           AND i.status IN ('waiting', 'running') AND NOT i.is_deleted
           AND i.detached_since < now() - @grace

@@ -1,64 +1,26 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Recorder.XAgent.Json;
 
 namespace Recorder.Data.Json;
 
 /// <summary>
-/// The one JSON depth limit, wherever a tree enters or leaves: recording files and rows, the arguments an LLM wrote,
-/// a raw's data written to and read from jsonb. The invocation, its arguments and the envelope put a raw's data three
-/// levels down, and a .NET SignalR client reads no deeper than System.Text.Json's default of 64 levels.
+/// The JSON depth limit (<see cref="JsonDepth.MaxDepth"/>, the one number that recordings, LLM arguments and raws
+/// share) applied to jsonb: a raw's data written to and read from PostgreSQL, and <c>running_record</c> data.
 /// </summary>
 public static class JsonLimits
 {
-    public const int MaxDepth = 60;
-
-    /// <summary>For <see cref="JsonNode.Parse(string, JsonNodeOptions?, JsonDocumentOptions)"/> and <see cref="JsonDocument"/>.</summary>
-    public static readonly JsonDocumentOptions Document = new() { MaxDepth = MaxDepth };
+    public const int MaxDepth = JsonDepth.MaxDepth;
 
     /// <summary>For reading and writing with the serializer (<see cref="JsonNode.ToJsonString"/> included).</summary>
     public static readonly JsonSerializerOptions Serializer = new() { MaxDepth = MaxDepth };
-
-    /// <summary>How deep the tree nests: 0 for a value, 1 for an object or array of values, and so on.</summary>
-    public static int DepthOf(JsonNode? node)
-    {
-        var deepest = 0;
-        var pending = new Stack<(JsonNode Node, int Depth)>();
-        if (node is not null)
-        {
-            pending.Push((node, 0));
-        }
-
-        while (pending.TryPop(out var item))
-        {
-            IEnumerable<JsonNode?> children = item.Node switch
-            {
-                JsonObject obj => obj.Select(p => p.Value),
-                JsonArray array => array,
-                _ => [],
-            };
-            if (item.Node is JsonObject or JsonArray)
-            {
-                deepest = Math.Max(deepest, item.Depth + 1);
-            }
-
-            foreach (var child in children)
-            {
-                if (child is not null)
-                {
-                    pending.Push((child, item.Depth + 1));
-                }
-            }
-        }
-
-        return deepest;
-    }
 
     /// <summary>Parses jsonb or file text within the limit; a deeper tree throws <see cref="JsonException"/> saying so.</summary>
     public static JsonNode? ParseNode(string text)
     {
         try
         {
-            return JsonNode.Parse(text, documentOptions: Document);
+            return JsonNode.Parse(text, documentOptions: JsonDepth.Document);
         }
         catch (JsonException exception)
         {
@@ -66,14 +28,6 @@ public static class JsonLimits
         }
     }
 
-    /// <summary>What a parse failure says: the limit when the tree was too deep, else where the text is not JSON.</summary>
-    public static string Describe(JsonException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-
-        // System.Text.Json reports the depth with this text and no error code of its own.
-        return exception.Message.Contains("maximum configured depth", StringComparison.Ordinal)
-            ? $"nested deeper than {MaxDepth} levels ({exception.Message})"
-            : $"not valid JSON ({exception.Message})";
-    }
+    /// <inheritdoc cref="JsonDepth.Describe"/>
+    public static string Describe(JsonException exception) => JsonDepth.Describe(exception);
 }

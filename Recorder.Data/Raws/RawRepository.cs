@@ -14,18 +14,25 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
 
     // One statement, so one transaction, for many groups of many interactions: each group takes its seqs from its
     // interaction row (gap-free, fenced by the run owner and the interaction's status) and its raws are inserted only
-    // when that interaction's fence passed. The statement-level insert trigger sends one notification.
+    // when that interaction's fence passed. The statement-level insert trigger sends one notification. The rows are
+    // locked first, in interaction_id order, as every statement that updates many interactions does (lease renewal,
+    // run requests), so that none of them deadlock, whatever plan each gets.
     private const string AppendSql = """
         WITH g AS (
             SELECT * FROM unnest(@ids::text[], @owners::text[], @firsts::bigint[], @lasts::bigint[],
                                  @statuses::text[], @messages::text[], @versions::text[])
                 AS g(interaction_id, owner, first_seq, last_seq, status, message, recording_version)),
+        locked AS MATERIALIZED (
+            SELECT interaction_id FROM interactions
+            WHERE interaction_id IN (SELECT interaction_id FROM g)
+            ORDER BY interaction_id
+            FOR NO KEY UPDATE),
         fenced AS (
             UPDATE interactions i
             SET last_seq = g.last_seq, update_time = now(),
                 status = COALESCE(g.status, i.status), message = COALESCE(g.message, i.message),
                 recording_version = COALESCE(i.recording_version, g.recording_version)
-            FROM g
+            FROM g JOIN locked USING (interaction_id)
             WHERE i.interaction_id = g.interaction_id AND i.last_seq = g.first_seq - 1
               AND i.status IN ('waiting', 'running') AND i.run_owner = g.owner
             RETURNING i.interaction_id),

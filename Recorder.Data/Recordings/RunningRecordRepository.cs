@@ -5,6 +5,7 @@ using Npgsql;
 using Recorder.Data.Batching;
 using Recorder.Data.Json;
 using Recorder.Data.Resilience;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Data.Recordings;
 
@@ -141,6 +142,3 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
         public DateTime CreateTime { get; init; }
     }
 }
-
-/// <summary>A row to import into <c>running_record</c>.</summary>
-public sealed record NewRunningRecord(string? Current, string? NodeId, string NodeType, JsonNode? Data, DateTimeOffset CreateTime);

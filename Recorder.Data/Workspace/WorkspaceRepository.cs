@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Npgsql;
@@ -10,9 +11,9 @@ namespace Recorder.Data.Workspace;
 /// content is stored once (<c>workspace_contents</c>, keyed by its SHA-256); an interaction's files name their content
 /// by hash (<c>workspace_files</c>), so replays of the same recording share its bytes.
 /// </summary>
-public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
+public sealed class WorkspaceRepository
 {
-    /// <summary>Attempts of a store that lost a content to a concurrent prune between its two round trips.</summary>
+    /// <summary>Attempts of a store that lost a content to a concurrent prune before its file rows named it.</summary>
     private const int StoreAttempts = 3;
 
     /// <summary>Workspaces stored by one pair of statements at most.</summary>
@@ -36,19 +37,34 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
         """;
 
     // A recording's files are the same arrays for every replay of it while it is cached: each is hashed once.
+    /// <summary>Contents remembered as stored at most; past it the memory starts again.</summary>
+    private const int KnownCapacity = 100_000;
+
+    private readonly NpgsqlDataSource _dataSource;
     private readonly ConditionalWeakTable<byte[], byte[]> _hashes = new();
-    private readonly Coalescer<Store, WorkspaceWrite> _stores = new(
-        (stores, ct) => StoreManyAsync(dataSource, stores, ct), StoresPerBatch);
+    private readonly Coalescer<Store, WorkspaceWrite> _stores;
+
+    // Contents this repository stored or found stored: a store naming only those skips asking which are stored (one
+    // round trip instead of two). A prune may have deleted one since; the file row's foreign key then fails and the
+    // store asks after all.
+    private readonly ConcurrentDictionary<string, bool> _known = new(StringComparer.Ordinal);
+
+    public WorkspaceRepository(NpgsqlDataSource dataSource)
+    {
+        _dataSource = dataSource;
+        _stores = new(StoreManyAsync, StoresPerBatch);
+    }
 
     /// <summary>Stores the files (idempotent: a file of the same name is replaced).</summary>
     public Task AddAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken) =>
         StoreAsync(interactionId, files, cancellationToken);
 
     /// <summary>
-    /// Stores the files (idempotent: a file of the same name is replaced) in two round trips, shared by the stores
+    /// Stores the files (idempotent: a file of the same name is replaced), sharing the round trips with the stores
     /// made at the same time (<see cref="Coalescer{TRequest, TResult}"/>): which of their contents are stored
-    /// already, then the file rows with only the contents that were not. A workspace stored before (another replay of
-    /// the same recording) sends no file bytes. Returns what was sent (a content two stores of one batch both
+    /// already (skipped when this repository knows them all), then the file rows with only the contents that were not.
+    /// A workspace stored before (another replay of the same recording) sends no file bytes. The contents must not
+    /// change after a store (their hashes are kept). Returns what was sent (a content two stores of one batch both
     /// need is counted for the first).
     /// </summary>
     public Task<WorkspaceWrite> StoreAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken)
@@ -63,8 +79,7 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
         return _stores.RunAsync(new Store(interactionId, hashed), cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<WorkspaceWrite>> StoreManyAsync(
-        NpgsqlDataSource dataSource, IReadOnlyList<Store> stores, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<WorkspaceWrite>> StoreManyAsync(IReadOnlyList<Store> stores, CancellationToken cancellationToken)
     {
         // One row per (interaction, name), the last store's file winning: a statement cannot update a row twice.
         var rows = new Dictionary<(string InteractionId, string Name), byte[]>();
@@ -82,11 +97,13 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
         {
             try
             {
-                var existing = (await dataSource.QueryListAsync<byte[]>(
-                        ExistingSql, new { hashes = distinct.Values.Select(d => d.Hash).ToArray() }, cancellationToken))
-                    .Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
+                var existing = attempt == 1 && distinct.Keys.All(_known.ContainsKey)
+                    ? distinct.Keys.ToHashSet(StringComparer.Ordinal)
+                    : (await _dataSource.QueryListAsync<byte[]>(
+                            ExistingSql, new { hashes = distinct.Values.Select(d => d.Hash).ToArray() }, cancellationToken))
+                        .Select(Convert.ToHexString).ToHashSet(StringComparer.Ordinal);
                 var missing = distinct.Where(d => !existing.Contains(d.Key)).Select(d => d.Value).ToList();
-                await dataSource.ExecuteCountAsync(InsertSql, new
+                await _dataSource.ExecuteCountAsync(InsertSql, new
                 {
                     ids = rows.Keys.Select(k => k.InteractionId).ToArray(),
                     names = rows.Keys.Select(k => k.Name).ToArray(),
@@ -94,6 +111,7 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
                     newHashes = missing.Select(m => m.Hash).ToArray(),
                     newContents = missing.Select(m => m.Content).ToArray(),
                 }, cancellationToken);
+                Remember(distinct.Keys);
                 return [.. stores.Select((store, i) => new WorkspaceWrite(store.Files.Count,
                     missing.Count(m => m.Store == i), missing.Where(m => m.Store == i).Sum(m => (long)m.Content.Length)))];
             }
@@ -101,8 +119,22 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
                                                       && exception.ConstraintName == "workspace_files_content_fkey"
                                                       && attempt < StoreAttempts)
             {
-                // A content that existed at the first round trip was pruned before the second: ask again.
+                // A content known or found stored was pruned before the file row named it: ask again.
+                _known.Clear();
             }
+        }
+    }
+
+    private void Remember(IEnumerable<string> hashes)
+    {
+        if (_known.Count > KnownCapacity)
+        {
+            _known.Clear();
+        }
+
+        foreach (var hash in hashes)
+        {
+            _known.TryAdd(hash, true);
         }
     }
 
@@ -118,7 +150,7 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
     public async Task<ILookup<string, string>> ListNamesAsync(IReadOnlyCollection<string> interactionIds, CancellationToken cancellationToken) =>
         interactionIds.Count == 0
             ? Array.Empty<string>().ToLookup(n => n)
-            : (await dataSource.QueryListAsync<(string InteractionId, string Name)>(NamesSql, new { ids = interactionIds.ToArray() }, cancellationToken))
+            : (await _dataSource.QueryListAsync<(string InteractionId, string Name)>(NamesSql, new { ids = interactionIds.ToArray() }, cancellationToken))
                 .ToLookup(f => f.InteractionId, f => f.Name, StringComparer.Ordinal);
 
     private const string ContentSql = """
@@ -137,7 +169,7 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
             return new Dictionary<(string, string), byte[]>();
         }
 
-        var rows = await dataSource.QueryListAsync<(string InteractionId, string Name, byte[] Content)>(ContentSql, new
+        var rows = await _dataSource.QueryListAsync<(string InteractionId, string Name, byte[] Content)>(ContentSql, new
         {
             ids = files.Select(f => f.InteractionId).ToArray(),
             names = files.Select(f => f.Name).ToArray(),
@@ -152,7 +184,7 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
         """;
 
     public Task<IReadOnlyList<(string Name, byte[] Content)>> ReadAllAsync(string interactionId, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<(string Name, byte[] Content)>(AllSql, new { interactionId }, cancellationToken);
+        _dataSource.QueryListAsync<(string Name, byte[] Content)>(AllSql, new { interactionId }, cancellationToken);
 
     /// <summary>Attempts of one batch of <see cref="DeleteUnreferencedAsync"/> that a concurrent store made name a content again.</summary>
     private const int DeleteAttempts = 5;
@@ -184,7 +216,7 @@ public sealed class WorkspaceRepository(NpgsqlDataSource dataSource)
             ContentsDeleted batch;
             try
             {
-                batch = (await dataSource.QueryOneAsync<ContentsDeleted>(DeleteUnreferencedSql, new { batchSize }, cancellationToken))!;
+                batch = (await _dataSource.QueryOneAsync<ContentsDeleted>(DeleteUnreferencedSql, new { batchSize }, cancellationToken))!;
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.ForeignKeyViolation && attempt < DeleteAttempts)
             {

@@ -8,8 +8,11 @@ using Recorder.Data.Recordings;
 using Recorder.Data.Users;
 using Recorder.Data.Workspace;
 using Recorder.Hub.Data;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Hub.Retention;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Hub.Cli;
 
@@ -116,7 +119,7 @@ public static class RecorderCli
                 recording = await XAgentDiskReader.ReadAsync(directory.FullName, ct);
                 XAgentReplayMapper.Map(recording); // refuse what could not be replayed
             }
-            catch (Recordings.RecordingFormatException exception)
+            catch (RecordingFormatException exception)
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"cannot import {directory.FullName}: {exception.Message}".AsMemory(), ct);
                 return 1;

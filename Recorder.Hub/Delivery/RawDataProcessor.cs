@@ -14,7 +14,7 @@ namespace Recorder.Hub.Delivery;
 /// </summary>
 public static class RawDataProcessor
 {
-    private const string NotebookTool = Recordings.XAgent.XAgentReplayMapper.NotebookTool;
+    private const string NotebookTool = Recorder.XAgent.Replay.XAgentReplayMapper.NotebookTool;
 
     /// <summary>
     /// The workspace files <see cref="Process(JsonNode?, bool, IReadOnlyDictionary{string, InlinePicture})"/> will want for this data: the <c>file_name</c>s of a notebook call's

@@ -11,6 +11,7 @@ namespace Recorder.Hub.Health;
 public sealed class Readiness(IServiceProvider services) : IHealthCheckPublisher
 {
     private volatile string? _notReady;
+    private volatile IReadOnlySet<string> _failing = new HashSet<string>();
 
     /// <summary>The failed checks, "name (description)" joined by "; ", or null when the instance is ready.</summary>
     public string? NotReadyReason => _notReady;
@@ -29,8 +30,12 @@ public sealed class Readiness(IServiceProvider services) : IHealthCheckPublisher
         return _notReady;
     }
 
+    /// <summary>Whether the check named <paramref name="check"/> failed in the last run.</summary>
+    public bool Fails(string check) => _failing.Contains(check);
+
     public Task PublishAsync(HealthReport report, CancellationToken cancellationToken)
     {
+        _failing = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => e.Key).ToHashSet(StringComparer.Ordinal);
         _notReady = report.Status == HealthStatus.Healthy ? null : Describe(report);
         return Task.CompletedTask;
     }

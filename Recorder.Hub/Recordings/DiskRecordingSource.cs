@@ -3,7 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using Recorder.Hub.Recordings.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Hub.Recordings;
 

@@ -1,3 +1,5 @@
+using Recorder.XAgent.Replay;
+
 namespace Recorder.Hub.Recordings;
 
 /// <summary>One place recordings come from.</summary>

@@ -3,7 +3,8 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
-using Recorder.Hub.Replay;
+using Recorder.XAgent;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Hub.Recordings;
 

@@ -1,3 +1,5 @@
+using Recorder.XAgent.Disk;
+
 namespace Recorder.Hub.Recordings;
 
 /// <summary>
@@ -57,7 +59,7 @@ public static class RecorderDir
         var fullRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         var realRoot = RealPath(fullRoot);
         var candidate = Path.GetFullPath(Path.Combine(fullRoot, recorderDir));
-        if (!IsInside(fullRoot, candidate))
+        if (!RecordingFolderWalker.IsInside(fullRoot, candidate))
         {
             throw new RecorderDirException("recorder_dir must stay inside the recordings root.");
         }
@@ -67,18 +69,13 @@ public static class RecorderDir
             return null;
         }
 
-        if (!IsInside(realRoot, RealPath(candidate)))
+        if (!RecordingFolderWalker.IsInside(realRoot, RealPath(candidate)))
         {
             throw new RecorderDirException("recorder_dir leads outside the recordings root through a symbolic link.");
         }
 
         return candidate;
     }
-
-    /// <summary>Whether the full path <paramref name="path"/> is <paramref name="folder"/> or lies under it.</summary>
-    internal static bool IsInside(string folder, string path) =>
-        path.Equals(folder, StringComparison.Ordinal) ||
-        path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     /// <summary>The path with every symbolic link along it resolved.</summary>
     private static string RealPath(string path)
@@ -100,9 +97,3 @@ public static class RecorderDir
         return current;
     }
 }
-
-/// <summary>A <c>recorder_dir</c> that breaks the rules of <see cref="RecorderDir"/>.</summary>
-public sealed class RecorderDirException(string message) : Exception(message);
-
-/// <summary>No source knows the recording a run asked for.</summary>
-public sealed class RecordingNotFoundException(string message) : Exception(message);

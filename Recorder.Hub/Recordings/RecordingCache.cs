@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Hub.Recordings;
 

@@ -2,7 +2,10 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings.XAgent;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Hub.Recordings;
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings.XAgent;
+using Recorder.XAgent;
+using Recorder.XAgent.Replay;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Hub.Recordings;
 

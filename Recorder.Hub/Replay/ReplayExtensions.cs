@@ -8,10 +8,10 @@ public static class ReplayExtensions
     {
         builder.Services.AddOptions<ReplayOptions>().BindConfiguration(ReplayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RecordingCache>();
-        builder.Services.AddSingleton<IRecordingSource, RunningRecordSource>();
-        builder.Services.AddSingleton<IRecordingSource, DiskRecordingSource>();
-        builder.Services.AddSingleton<IRecordingSource, PastInteractionSource>();
-        builder.Services.AddSingleton<RecordingResolver>();
+        builder.Services.AddSingleton<RunningRecordSource>();
+        builder.Services.AddSingleton<DiskRecordingSource>();
+        builder.Services.AddSingleton<PastInteractionSource>();
+        builder.Services.AddSingleton<RecordingResolver>(); // puts the three sources in their order
         return builder;
     }
 }

@@ -1,3 +1,5 @@
+using Recorder.XAgent.Replay;
+
 namespace Recorder.Hub.Replay;
 
 /// <summary>How long to wait before a step, from the gap between the records' times.</summary>

@@ -8,6 +8,8 @@ using Recorder.Data.Workspace;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
+using Recorder.XAgent;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Hub.Runs;
 

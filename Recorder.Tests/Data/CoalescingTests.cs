@@ -90,6 +90,35 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<Dat
         Assert.Empty(await workspace.ReadAllAsync(missing, Ct));
     }
 
+    [Fact]
+    public async Task AContentThisRepositoryStoredIsNotAskedForAgainAndAPruneSinceIsNoticed()
+    {
+        var userId = await NewUserAsync();
+        var ids = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+        foreach (var id in ids)
+        {
+            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
+        }
+
+        var workspace = new WorkspaceRepository(DataSource);
+        var content = Guid.NewGuid().ToByteArray();
+        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await workspace.StoreAsync(ids[0], [("a.bin", content)], Ct));
+        var asked = _statements.Count("FROM workspace_contents WHERE content_hash = ANY");
+        Assert.Equal(new WorkspaceWrite(1, 0, 0), await workspace.StoreAsync(ids[1], [("a.bin", content)], Ct));
+        Assert.Equal(asked, _statements.Count("FROM workspace_contents WHERE content_hash = ANY")); // one round trip, not two
+
+        // Gone behind the repository's back (as a prune of another instance would): the store notices and sends it.
+        await using (var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            await connection.ExecuteAsync("DELETE FROM workspace_files WHERE interaction_id = ANY(@ids)", new { ids = ids.ToArray() });
+            await connection.ExecuteAsync("DELETE FROM workspace_contents WHERE content_hash = sha256(@content)", new { content });
+        }
+
+        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await workspace.StoreAsync(ids[2], [("a.bin", content)], Ct));
+        var (_, stored) = Assert.Single(await workspace.ReadAllAsync(ids[2], Ct));
+        Assert.Equal(content, stored);
+    }
+
     /// <summary>The statements Npgsql logs for one data source.</summary>
     private sealed class StatementLog : ILoggerProvider
     {

@@ -7,7 +7,7 @@ namespace Recorder.Tests.Deploy;
 /// <summary>
 /// The container files are not run here (no container engine): this checks, as text, that they stay consistent with
 /// the tested local cluster: every Recorder__* key they set is a real option, and compose mounts the nginx template
-/// that NginxClusterTests runs.
+/// that NginxClusterTests runs, and the Dockerfile restores with every project the hub is built from.
 /// </summary>
 public sealed partial class DeploymentConsistencyTests
 {
@@ -45,6 +45,37 @@ public sealed partial class DeploymentConsistencyTests
             Assert.Contains($"{variable}:", compose, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void TheDockerfileCopiesEveryProjectTheHubBuildsFromBeforeItRestores()
+    {
+        var root = Path.GetDirectoryName(DeployFolder)!;
+        var dockerfile = File.ReadAllText(Path.Combine(DeployFolder, "docker", "Dockerfile"));
+        var restore = dockerfile.IndexOf("RUN dotnet restore", StringComparison.Ordinal);
+        Assert.True(restore > 0, "the Dockerfile restores before it copies the sources");
+        var copied = DockerCopy().Matches(dockerfile[..restore]).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+
+        var pending = new Stack<string>([Path.Combine(root, "Recorder.Hub", "Recorder.Hub.csproj")]);
+        var projects = new HashSet<string>(StringComparer.Ordinal);
+        while (pending.TryPop(out var project))
+        {
+            if (!projects.Add(Path.GetRelativePath(root, project).Replace('\\', '/')))
+            {
+                continue;
+            }
+
+            foreach (var reference in System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference"))
+            {
+                pending.Push(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, reference.Attribute("Include")!.Value.Replace('\\', '/'))));
+            }
+        }
+
+        Assert.Contains("Recorder.XAgent/Recorder.XAgent.csproj", projects);
+        Assert.All(projects, project => Assert.True(copied.Contains(project), $"the Dockerfile does not copy {project} before `dotnet restore`"));
+    }
+
+    [GeneratedRegex(@"^COPY (\S+\.csproj) ", RegexOptions.Multiline)]
+    private static partial Regex DockerCopy();
 
     [GeneratedRegex(@"\bRecorder__[A-Za-z0-9_]+")]
     private static partial Regex RecorderKey();

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.SignalR.Client;
 using Recorder.Client.Contracts;
-using Recorder.Hub.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.EndToEnd;
 

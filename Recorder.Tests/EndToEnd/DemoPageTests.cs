@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PuppeteerSharp;
 using Recorder.Client.Contracts;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
 using Xunit.Abstractions;
 
 namespace Recorder.Tests.EndToEnd;

@@ -1,5 +1,6 @@
 using Recorder.Client.Contracts;
-using Recorder.Hub.Recordings.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Recorder.Client.Contracts;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -62,7 +65,7 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
     }
 
     [Fact]
-    public async Task WithRedisDownReadyIs503NamingRedisAndNewXAgentConnectionsAreRefusedSayingWhy()
+    public async Task WithRedisDownReadyIs503NamingRedisAndNewConnectionsAreRefusedAtOnceSayingWhy()
     {
         await using var redis = await RedisProcess.StartAsync();
         await using var app = await server.StartAsync([new("ConnectionStrings:Redis", redis.ConnectionString)], Ct);
@@ -87,6 +90,26 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
             var refusal = await socket.First.WaitAsync(TestEnvironment.Timeout);
             Assert.Equal("failed", refusal.Status);
             Assert.StartsWith("the hub is not ready: redis", refusal.Json.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+            // SignalR clients would wait on the backplane: they are answered at once, with the reason where the
+            // protocol carries one (negotiate's error), with 503 where it does not (a WebSocket opened directly).
+            var query = $"?user_id={user}&token={Uri.EscapeDataString(token)}&recorder_dir=multi_subtask";
+            await using var negotiating = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, RecorderProtocol.HubPath + query)).Build();
+            var negotiateError = await Assert.ThrowsAnyAsync<Exception>(() => negotiating.StartAsync(Ct).WaitAsync(TestEnvironment.Timeout));
+            Assert.Contains("the hub is not ready: redis", negotiateError.Message, StringComparison.Ordinal);
+            await using var direct = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, RecorderProtocol.HubPath + query), o =>
+            {
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+            }).Build();
+            var directError = await Assert.ThrowsAnyAsync<Exception>(() => direct.StartAsync(Ct).WaitAsync(TestEnvironment.Timeout));
+            Assert.Contains("503", directError.Message, StringComparison.Ordinal);
+            using (var response = await http.GetAsync(RecorderProtocol.HubPath + query, Ct))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.StartsWith("the hub is not ready: redis", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+            }
+
             Assert.Equal(0, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @user", new { user }));
         }
         finally

@@ -1,6 +1,8 @@
 using Recorder.Data.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Tests.EndToEnd;
 

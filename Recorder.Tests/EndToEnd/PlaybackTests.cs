@@ -74,6 +74,33 @@ public sealed class PlaybackTests(PlaybackHubServer server) : IClassFixture<Play
     }
 
     [Fact]
+    public async Task AConnectionThatAttachesToAPausedRunLearnsThatItIsPausedAfterTheRawsSoFar()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
+        var clientControl = new ControlLog(client);
+        var reading = Arrivals.ReadAsync(client, Ct);
+        await client.StartRecorderAsync(Ct);
+        await reading.UntilSeqAsync(2);
+        await client.SetSpeedAsync(2, Ct);
+        await clientControl.NextAsync(RecorderStatus.Playing);
+        await client.PauseAsync(Ct);
+        var paused = await clientControl.NextAsync(RecorderStatus.Paused);
+        var lastSeq = await LastSeqAsync(client.InteractionId);
+
+        // A tab opened later gets the raws written so far, then the playback as it is now: paused, at 2x.
+        await using var late = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording, client.InteractionId), Ct);
+        var state = await Eventually.UntilAsync(() => Task.FromResult(late.Playback), p => p is not null, TestEnvironment.Timeout, "the late tab's playback");
+        Assert.Equal(RecorderStatus.Paused, state!.Status);
+        Assert.True(state.Data!.Value.GetProperty("paused").GetBoolean());
+        Assert.Equal(2.0, state.Data!.Value.GetProperty("speed").GetDouble());
+        Assert.Equal(paused.Data.GetProperty("control_version").GetInt64(), state.Data!.Value.GetProperty("control_version").GetInt64());
+        Assert.Equal(lastSeq, await LastSeqAsync(client.InteractionId)); // nothing was written while paused
+        await client.PlayAsync(Ct);
+        await clientControl.NextAsync(RecorderStatus.Playing);
+    }
+
+    [Fact]
     public async Task ASpeedChangeRescalesThePacingAndTheConnectSpeedIsStored()
     {
         var (user, token) = await server.NewUserAsync();

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Recorder.Client;
 using Recorder.Client.Contracts;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.EndToEnd;
 
@@ -127,7 +129,7 @@ public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
     public async Task UnreadableRecordingFailsWithAMessageNamingTheFile()
     {
         var folder = Path.Combine(server.RecordingsRoot, "broken_tool");
-        var reason = (await Assert.ThrowsAsync<Recorder.Hub.Recordings.RecordingFormatException>(
+        var reason = (await Assert.ThrowsAsync<RecordingFormatException>(
             () => XAgentDiskReader.ReadAsync(folder, CancellationToken.None))).Message;
 
         var (user, token) = await server.NewUserAsync();

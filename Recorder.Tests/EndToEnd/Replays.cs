@@ -1,7 +1,8 @@
 using Recorder.Client;
 using Recorder.Client.Contracts;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.EndToEnd;
 

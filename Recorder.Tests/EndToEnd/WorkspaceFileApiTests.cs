@@ -2,9 +2,9 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Recorder.Client;
-using Recorder.Hub.Recordings;
-using Recorder.Hub.Recordings.XAgent;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
 
 namespace Recorder.Tests.EndToEnd;
 

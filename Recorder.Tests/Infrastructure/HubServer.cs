@@ -5,7 +5,9 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Recordings;
 using Recorder.Data.Users;
 using Recorder.Hub;
-using Recorder.Hub.Recordings.XAgent;
+using Recorder.XAgent;
+using Recorder.XAgent.Disk;
+using Recorder.XAgent.Rows;
 
 namespace Recorder.Tests.Infrastructure;
 

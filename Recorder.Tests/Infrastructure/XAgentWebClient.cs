@@ -220,8 +220,10 @@ public sealed class XAgentWebClient : IAsyncDisposable
                     _frames.Add(frame);
                 }
 
-                _first.TrySetResult(frame);
+                // First completes once the UI has answered the frame (its {"type":"connect"} is sent), so that what a
+                // test sends next follows that answer, as in the browser.
                 await HandleAsync(frame);
+                _first.TrySetResult(frame);
             }
         }
         catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or ObjectDisposedException)
@@ -230,6 +232,11 @@ public sealed class XAgentWebClient : IAsyncDisposable
         }
         finally
         {
+            if (Frames.Count > 0)
+            {
+                _first.TrySetResult(Frames[0]); // its answer could not be sent: the socket closed meanwhile
+            }
+
             _first.TrySetException(new InvalidOperationException("the socket closed before any frame"));
             _closed.TrySetResult();
         }

@@ -1,4 +1,5 @@
 using Recorder.Hub.Replay;
+using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.Replay;
 
