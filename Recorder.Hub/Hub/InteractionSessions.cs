@@ -33,6 +33,9 @@ public sealed partial class InteractionSessions(
 {
     public const string RunningRefusal = "You have a running interaction, please wait for it to finish!";
 
+    /// <summary>The refusal kind of a connect to an instance that is not ready (a passing state).</summary>
+    public const string NotReadyKind = "not_ready";
+
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex ClientIdPattern();
 
@@ -62,7 +65,7 @@ public sealed partial class InteractionSessions(
     /// </summary>
     public async Task<ConnectDecision> ConnectAsync(string connectionId, string userId, string? clientId, string? recorderDir, string? speedText, CancellationToken cancellationToken) =>
         Counted(await readiness.NotReadyAsync(cancellationToken) is { } notReady
-            ? Refuse($"the hub is not ready: {notReady}", "not_ready")
+            ? Refuse($"the hub is not ready: {notReady}", NotReadyKind)
             : await DecideAsync(connectionId, userId, clientId, recorderDir, speedText, cancellationToken));
 
     private async Task<ConnectDecision> DecideAsync(string connectionId, string userId, string? clientId, string? recorderDir, string? speedText, CancellationToken cancellationToken)

@@ -43,6 +43,14 @@ public sealed partial class RecorderHub(
         if (decision.Interaction is not { } interaction)
         {
             Log.Refused(logger, Context.ConnectionId, decision.Refusal!);
+            if (decision.RefusalKind == InteractionSessions.NotReadyKind)
+            {
+                // Passing (PostgreSQL, its listener or Redis is coming back), and the clients take a refusal as final:
+                // drop the connection so that they reconnect, as when the database cannot be reached at all.
+                DropForReconnect();
+                return;
+            }
+
             await Clients.Caller.Message(EnvelopeFactory.Refused(decision.Refusal!));
             _ = CloseSoonAsync(Context);
             return;

@@ -120,6 +120,37 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
         await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready again");
     }
 
+    [Fact]
+    public async Task AHubConnectionToANotReadyInstanceIsDroppedForAReconnectNotRefusedAndIsTakenOnceItIsReady()
+    {
+        // Not ready for as long as the test wants: the newest migration hidden from the journal.
+        var (user, token) = await server.NewUserAsync();
+        await using var app = await server.StartAsync(Ct);
+        var baseUrl = new Uri(app.Urls.First());
+        var hubUrl = new Uri(baseUrl, Recorder.Client.Contracts.RecorderProtocol.HubPath);
+        using var http = new HttpClient { BaseAddress = baseUrl };
+        const string Hide = "UPDATE schemaversions SET scriptname = @from WHERE scriptname = @to";
+        var script = Recorder.Data.Migrations.DatabaseMigrator.NewestScript;
+        await server.QueryAsync<int>(Hide, new { from = script + ".hidden", to = script });
+        try
+        {
+            await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status != HttpStatusCode.OK, TestEnvironment.Timeout, "ready to fail");
+
+            // A refusal would be final for the clients (Recorder.Client, the JS client, a plain SignalR client told not
+            // to reconnect); a passing state drops the connection without one, so that they come back.
+            var dropped = await Assert.ThrowsAsync<InvalidOperationException>(() => PlainClient.ConnectAsync(hubUrl, user, token, "multi_subtask", Ct));
+            Assert.Equal("the server closed the connection before its connect message (it asks for a reconnect)", dropped.Message);
+            Assert.Equal(0, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @user", new { user }));
+        }
+        finally
+        {
+            await server.QueryAsync<int>(Hide, new { from = script, to = script + ".hidden" });
+        }
+
+        await using var client = await PlainClient.ConnectAsync(hubUrl, user, token, "multi_subtask", Ct);
+        Assert.Equal(1, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @user", new { user }));
+    }
+
     private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
     {
         using var response = await http.GetAsync(path, Ct);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Recorder.Client;
 using Recorder.Tests.Infrastructure;
 
@@ -13,7 +12,7 @@ public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
     public async Task MetricsAfterAReplayCountTheRawsAppendedAndPushedThatTheClientReceived()
     {
         using var http = new HttpClient { BaseAddress = server.BaseUrl };
-        var before = await ScrapeAsync(http);
+        var before = await PrometheusText.ScrapeAsync(http, Ct);
 
         var (user, token) = await server.NewUserAsync();
         await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct);
@@ -23,7 +22,7 @@ public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
         Assert.Equal(messages.Count, written);
 
         // The counters move once each write completes, which may be just after the client has the envelope.
-        var after = await Eventually.UntilAsync(() => ScrapeAsync(http),
+        var after = await Eventually.UntilAsync(() => PrometheusText.ScrapeAsync(http, Ct),
             m => Delta(m, before, "recorder_raws_pushed_total") >= messages.Count, TestEnvironment.Timeout, "the pushed count to catch up");
         Assert.Equal(messages.Count, Delta(after, before, "recorder_raws_appended_total"));
         Assert.Equal(messages.Count, Delta(after, before, "recorder_raws_pushed_total"));
@@ -39,56 +38,13 @@ public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
     public async Task RefusalsAreCountedByReason()
     {
         using var http = new HttpClient { BaseAddress = server.BaseUrl };
-        var before = await ScrapeAsync(http);
+        var before = await PrometheusText.ScrapeAsync(http, Ct);
         var (user, token) = await server.NewUserAsync();
         await Assert.ThrowsAsync<RecorderConnectionRefusedException>(() =>
             RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask", clientId: "not valid!"), Ct));
-        var after = await Eventually.UntilAsync(() => ScrapeAsync(http),
+        var after = await Eventually.UntilAsync(() => PrometheusText.ScrapeAsync(http, Ct),
             m => Delta(m, before, "recorder_connects_refused_total{reason=\"client_id\"}") >= 1, TestEnvironment.Timeout, "the refusal to be counted");
         Assert.Equal(1, Delta(after, before, "recorder_connects_refused_total{reason=\"client_id\"}"));
-    }
-
-    /// <summary>
-    /// The Prometheus text: each sample under its name, and under its name with its labels (less the scope's) when
-    /// it has any; several samples of one name add up under the bare name.
-    /// </summary>
-    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http)
-    {
-        var text = await http.GetStringAsync("/metrics", Ct);
-        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#')
-            {
-                continue;
-            }
-
-            var space = line.LastIndexOf(' ');
-            var series = line[..space];
-            var head = series.Split(' ')[0];
-            if (double.TryParse(line.AsSpan(space + 1), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) is false)
-            {
-                // "name value timestamp": the value is the second field.
-                var fields = line.Split(' ');
-                head = fields[0];
-                value = double.Parse(fields[1], CultureInfo.InvariantCulture);
-            }
-
-            var brace = head.IndexOf('{', StringComparison.Ordinal);
-            var name = brace < 0 ? head : head[..brace];
-            samples[name] = samples.GetValueOrDefault(name) + value;
-            if (brace >= 0)
-            {
-                var labels = head[(brace + 1)..^1].Split(',').Where(l => !l.StartsWith("otel_scope_", StringComparison.Ordinal)).ToArray();
-                if (labels.Length > 0)
-                {
-                    var key = $"{name}{{{string.Join(',', labels)}}}";
-                    samples[key] = samples.GetValueOrDefault(key) + value;
-                }
-            }
-        }
-
-        return samples;
     }
 
     private static double Delta(Dictionary<string, double> after, Dictionary<string, double> before, string name) =>

@@ -84,9 +84,7 @@ public sealed class NginxClusterTests(NginxHubServer server) : IClassFixture<Ngi
     private static async Task<double> AttachedAsync(HubProcess hub, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = hub.BaseUrl };
-        var text = await http.GetStringAsync("/metrics", cancellationToken);
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("recorder_connections_attached", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture); // name{labels} value [timestamp]
+        return (await PrometheusText.ScrapeAsync(http, cancellationToken)).GetValueOrDefault("recorder_connections_attached");
     }
 
     /// <summary>Waits for the end of the client's run, reconnecting through nginx (and resuming) whenever its connection drops.</summary>

@@ -1,5 +1,6 @@
 using Recorder.Data.Recordings;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
 using Recorder.XAgent.Disk;
 using Recorder.XAgent.Rows;
 
@@ -28,10 +29,16 @@ public class PacedHubServer : HubServer
     {
         await base.InitializeAsync();
         var recording = await XAgentDiskReader.ReadAsync(Path.Combine(RecordingsRoot, "multi_subtask"), CancellationToken.None);
+        await ImportPacedAsync(Recording, recording);
+    }
+
+    /// <summary>Imports <paramref name="recording"/> under <paramref name="name"/> with its records <see cref="Gap"/> apart.</summary>
+    protected Task ImportPacedAsync(string name, XAgentRecording recording)
+    {
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var rows = XAgentRunningRecords.ToRows(recording).Select((row, i) => row with { CreateTime = start + i * Gap }).ToList();
-        await new RunningRecordRepository(Database.DataSource)
-            .ReplaceAsync(Recording, rows, [.. recording.Workspace.Select(f => (f.Name, f.Content))], CancellationToken.None)
+        return new RunningRecordRepository(Database.DataSource)
+            .ReplaceAsync(name, rows, [.. recording.Workspace.Select(f => (f.Name, f.Content))], CancellationToken.None)
             .WaitAsync(TestEnvironment.Timeout);
     }
 }

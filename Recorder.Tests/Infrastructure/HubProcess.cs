@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Recorder.Tests.Infrastructure;
 
@@ -24,9 +22,15 @@ public sealed class HubProcess : IAsyncDisposable
 
     public Uri HubUrl => new(BaseUrl, Recorder.Client.Contracts.RecorderProtocol.HubPath);
 
+    /// <summary>The process id, which the instance's id (run_owner, hub_instances) carries: host/pid/guid.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>The process's last lines of output, for a failure message.</summary>
+    public string Output => string.Join(Environment.NewLine, _output);
+
     public static async Task<HubProcess> StartAsync(HubServer server, IEnumerable<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken)
     {
-        var port = FreePort();
+        var port = LoopbackPort.Any();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Recorder.Hub.dll"));
@@ -43,7 +47,7 @@ public sealed class HubProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await HealthProbe.UntilHealthyAsync(process, baseUrl, "the hub process", () => string.Join(Environment.NewLine, hub._output), cancellationToken);
+            await HealthProbe.UntilHealthyAsync(process, baseUrl, "the hub process", () => hub.Output, cancellationToken);
             return hub;
         }
         catch
@@ -74,13 +78,6 @@ public sealed class HubProcess : IAsyncDisposable
         while (_output.Count > 100 && _output.TryDequeue(out _))
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public ValueTask DisposeAsync()

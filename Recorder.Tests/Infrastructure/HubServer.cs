@@ -29,13 +29,16 @@ public class HubServer : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>A superuser's connection string to the PostgreSQL server that gets this server's database.</summary>
+    protected virtual string PostgresAdmin => TestEnvironment.PostgresConnectionString;
+
     /// <summary>Configuration overrides (<c>Key</c> = value) on top of the test defaults.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string>> Settings => [];
 
     public virtual async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TestEnvironment.Timeout);
-        Database = await TestDatabase.CreateAsync(timeout.Token);
+        Database = await TestDatabase.CreateAsync(PostgresAdmin, timeout.Token);
         CopyDirectory(TestEnvironment.FixtureRecordings, RecordingsRoot);
         _app = await StartAsync(timeout.Token);
         BaseUrl = new Uri(_app.Urls.First());

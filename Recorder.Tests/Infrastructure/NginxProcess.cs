@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Recorder.Tests.Infrastructure;
 
@@ -58,7 +56,7 @@ public sealed class NginxProcess : IAsyncDisposable
             Assert.Fail($"nginx is not installed ({Binary} is missing): apt-get install -y --no-install-recommends nginx");
         }
 
-        var port = FreePort();
+        var port = LoopbackPort.Any();
         var prefix = Path.Combine(Path.GetTempPath(), $"recorder-nginx-{Guid.NewGuid():N}");
         Directory.CreateDirectory(prefix);
         var folder = ConfigFolder;
@@ -114,13 +112,6 @@ public sealed class NginxProcess : IAsyncDisposable
         {
             _output.Enqueue(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public ValueTask DisposeAsync()

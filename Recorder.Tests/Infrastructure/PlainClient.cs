@@ -14,6 +14,7 @@ public sealed class PlainClient : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<(long Seq, string Status)> _raws = [];
+    private readonly List<DateTime> _arrivals = [];
     private readonly List<string> _notices = [];
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _userId;
@@ -41,6 +42,18 @@ public sealed class PlainClient : IAsyncDisposable
             lock (_gate)
             {
                 return [.. _raws];
+            }
+        }
+    }
+
+    /// <summary>When each raw of <see cref="Raws"/> arrived (UTC), by the same index.</summary>
+    public IReadOnlyList<DateTime> Arrivals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _arrivals];
             }
         }
     }
@@ -89,6 +102,10 @@ public sealed class PlainClient : IAsyncDisposable
     public Task StartRecorderAsync(CancellationToken cancellationToken) =>
         _connection!.InvokeAsync("StartRecorder", cancellationToken);
 
+    /// <summary>Calls <c>SkipToEnd()</c> on the current connection: the rest of the run without pauses.</summary>
+    public Task SkipToEndAsync(CancellationToken cancellationToken) =>
+        _connection!.InvokeAsync("SkipToEnd", cancellationToken);
+
     /// <summary>Calls <c>Resume(id, afterSeq)</c> on the current connection.</summary>
     public Task ResumeAsync(long afterSeq, CancellationToken cancellationToken) =>
         _connection!.InvokeAsync("Resume", InteractionId, afterSeq, cancellationToken);
@@ -124,7 +141,13 @@ public sealed class PlainClient : IAsyncDisposable
         _closed = closed;
         _connection = connection;
         await connection.StartAsync(cancellationToken);
-        var greeting = await _connected.Task.WaitAsync(TestEnvironment.Timeout, cancellationToken);
+        var connected = _connected.Task;
+        if (await Task.WhenAny(connected, closed.Task).WaitAsync(TestEnvironment.Timeout, cancellationToken) != connected)
+        {
+            throw new InvalidOperationException("the server closed the connection before its connect message (it asks for a reconnect)");
+        }
+
+        var greeting = await connected;
         if (!greeting.GetProperty("success").GetBoolean())
         {
             throw new InvalidOperationException($"refused: {greeting.GetProperty("message").GetString()}");
@@ -144,6 +167,7 @@ public sealed class PlainClient : IAsyncDisposable
             else
             {
                 _raws.Add((seq, status));
+                _arrivals.Add(DateTime.UtcNow);
             }
         }
 

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Recorder.Tests.Infrastructure;
 
@@ -29,7 +27,7 @@ public sealed class RedisProcess : IAsyncDisposable
     public static async Task<RedisProcess> StartAsync()
     {
         _ = LeftoversKilled.Value;
-        var redis = new RedisProcess(FreePort());
+        var redis = new RedisProcess(LoopbackPort.BelowEphemeral());
         await redis.StartProcessAsync();
         return redis;
     }
@@ -68,7 +66,7 @@ public sealed class RedisProcess : IAsyncDisposable
         _process.BeginErrorReadLine();
         try
         {
-            await Eventually.UntilAsync(() => Task.FromResult(Accepts(Port)), ok => ok, TestEnvironment.Timeout, $"redis-server on port {Port}");
+            await Eventually.UntilAsync(() => Task.FromResult(LoopbackPort.Accepts(Port)), ok => ok, TestEnvironment.Timeout, $"redis-server on port {Port}");
         }
         catch (TimeoutException exception)
         {
@@ -137,41 +135,6 @@ public sealed class RedisProcess : IAsyncDisposable
         }
 
         return true;
-    }
-
-    private static bool Accepts(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>A free port in 20000-32000: below Linux's ephemeral range (32768-60999), and above the usual services.</summary>
-    private static int FreePort()
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var port = Random.Shared.Next(20_000, 32_000);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // taken: try another
-            }
-        }
-
-        throw new InvalidOperationException("no free port in 20000-32000");
     }
 
     public ValueTask DisposeAsync()

@@ -14,10 +14,12 @@ public sealed class TestDatabase : IAsyncDisposable
     private const string Prefix = "recorder_test_";
     private static readonly Lazy<Task> LeftoversDropped = new(DropLeftoversAsync);
     private readonly string _name;
+    private readonly string _admin;
 
-    private TestDatabase(string name, string connectionString, NpgsqlDataSource dataSource)
+    private TestDatabase(string name, string admin, string connectionString, NpgsqlDataSource dataSource)
     {
         _name = name;
+        _admin = admin;
         ConnectionString = connectionString;
         DataSource = dataSource;
     }
@@ -26,21 +28,25 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public NpgsqlDataSource DataSource { get; }
 
-    public static async Task<TestDatabase> CreateAsync(CancellationToken cancellationToken)
+    public static Task<TestDatabase> CreateAsync(CancellationToken cancellationToken) =>
+        CreateAsync(TestEnvironment.PostgresConnectionString, cancellationToken);
+
+    /// <summary>A database on the server of <paramref name="admin"/> (a superuser's connection string).</summary>
+    public static async Task<TestDatabase> CreateAsync(string admin, CancellationToken cancellationToken)
     {
         RecorderDatabase.ConfigureDapper();
         await LeftoversDropped.Value.WaitAsync(cancellationToken);
         var name = $"{Prefix}{Environment.ProcessId}_{Guid.NewGuid():N}";
-        await using (var admin = new NpgsqlConnection(TestEnvironment.PostgresConnectionString))
+        await using (var connection = new NpgsqlConnection(admin))
         {
-            await admin.OpenAsync(cancellationToken);
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await connection.OpenAsync(cancellationToken);
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var connectionString = new NpgsqlConnectionStringBuilder(TestEnvironment.PostgresConnectionString) { Database = name }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(admin) { Database = name }.ConnectionString;
         await DatabaseMigrator.MigrateAsync(connectionString, NullLogger.Instance, cancellationToken);
-        return new TestDatabase(name, connectionString, NpgsqlDataSource.Create(connectionString));
+        return new TestDatabase(name, admin, connectionString, NpgsqlDataSource.Create(connectionString));
     }
 
     /// <summary>Drops the test databases whose process is gone (or that predate the process id in the name).</summary>
@@ -81,7 +87,7 @@ public sealed class TestDatabase : IAsyncDisposable
     {
         await DataSource.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(TestEnvironment.PostgresConnectionString);
+        await using var admin = new NpgsqlConnection(_admin);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();
