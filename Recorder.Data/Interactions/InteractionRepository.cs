@@ -107,7 +107,7 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         FROM (
             SELECT interaction_id FROM interactions
             WHERE run_requested AND status IN ('waiting', 'running') AND NOT is_deleted
-              AND (run_owner IS NULL OR run_lease_until < now())
+              AND (run_owner IS NULL OR run_lease_until < now() OR (run_owner = @owner AND NOT interaction_id = ANY(@running)))
             ORDER BY update_time
             LIMIT @max
             FOR UPDATE SKIP LOCKED) c
@@ -118,10 +118,15 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Takes the lease of up to <paramref name="max"/> requested runs that nobody holds (never started, or
-    /// whose owner stopped renewing), oldest first.
+    /// whose owner stopped renewing), oldest first, and of runs <paramref name="owner"/> holds but is not running (not
+    /// in <paramref name="running"/>: interrupted by an outage, they continue at once instead of after their lease).
     /// </summary>
+    public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, IReadOnlyCollection<string> running, CancellationToken cancellationToken) =>
+        dataSource.QueryListAsync<RunClaim>(ClaimRunsSql, new { owner, lease, max, running = running.ToArray() }, cancellationToken);
+
+    /// <summary>The same for an owner that runs nothing now.</summary>
     public Task<IReadOnlyList<RunClaim>> ClaimRunsAsync(string owner, TimeSpan lease, int max, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<RunClaim>(ClaimRunsSql, new { owner, lease, max }, cancellationToken);
+        ClaimRunsAsync(owner, lease, max, [], cancellationToken);
 
     // Rows locked in interaction_id order (see RequestRunsSql).
     private const string RenewSql = """

@@ -162,7 +162,8 @@ public sealed partial class RunExecutor(
         }
         catch (Exception writeFailure) when (writeFailure is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The lease runs out and another instance (or this one) takes the run over from the last raw written.
+            // This instance claims the run again once the database answers (another one if the lease runs out first)
+            // and it continues from the last raw written.
             Log.FailedRawNotWritten(logger, writeFailure, interactionId);
         }
     }
@@ -234,7 +235,7 @@ public sealed partial class RunExecutor(
         [LoggerMessage(EventId = 2105, Level = LogLevel.Error, Message = "Run {InteractionId}: the failed raw could not be written")]
         public static partial void FailedRawNotWritten(ILogger logger, Exception exception, string interactionId);
 
-        [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Run {InteractionId} interrupted after seq {Seq} by an infrastructure failure; it continues once its lease runs out")]
+        [LoggerMessage(EventId = 2107, Level = LogLevel.Warning, Message = "Run {InteractionId} interrupted after seq {Seq} by an infrastructure failure; this instance claims it again once the database answers (another one if its lease runs out first)")]
         public static partial void Interrupted(ILogger logger, Exception exception, string interactionId, long seq);
 
         [LoggerMessage(EventId = 2106, Level = LogLevel.Information, Message = "Run {InteractionId} continues after step {Done} of {Total}")]

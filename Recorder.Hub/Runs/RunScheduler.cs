@@ -142,7 +142,9 @@ public sealed partial class RunScheduler(
             return;
         }
 
-        var claims = await interactions.ClaimRunsAsync(instance.Id, _options.Lease, free, stoppingToken);
+        // The runs executing now are named, so that one this instance still holds but stopped (an outage interrupted
+        // it) is claimed again at once; one that ends meanwhile is named too and is picked up by the next pass.
+        var claims = await interactions.ClaimRunsAsync(instance.Id, _options.Lease, free, [.. _runs.Keys], stoppingToken);
         foreach (var claim in claims)
         {
             Start(claim, stoppingToken);

@@ -7,7 +7,7 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 /// <summary>A paced hub that reaches PostgreSQL through a proxy the tests can cut, like a database restart.</summary>
-public sealed class DatabaseProxyHubServer : PacedHubServer
+public class DatabaseProxyHubServer : PacedHubServer
 {
     private static readonly NpgsqlConnectionStringBuilder Postgres = new(TestEnvironment.PostgresConnectionString);
 
@@ -23,6 +23,52 @@ public sealed class DatabaseProxyHubServer : PacedHubServer
     {
         await base.DisposeAsync();
         await Proxy.DisposeAsync();
+    }
+}
+
+/// <summary>The same with a lease far longer than any outage of the tests: a run must not wait for it to run out.</summary>
+public sealed class LongLeaseDatabaseProxyHubServer : DatabaseProxyHubServer
+{
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    protected override IEnumerable<KeyValuePair<string, string>> Settings =>
+        [.. base.Settings, new("Recorder:Runs:Lease", Lease.ToString())];
+}
+
+/// <summary>A run an outage interrupted continues on its own instance once PostgreSQL answers, not after its lease.</summary>
+public sealed class InterruptedRunTests(LongLeaseDatabaseProxyHubServer server) : IClassFixture<LongLeaseDatabaseProxyHubServer>
+{
+    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
+
+    [Fact]
+    public async Task ARunAnOutageInterruptedContinuesOnItsOwnInstanceOnceTheDatabaseIsBackNotAfterItsLease()
+    {
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct);
+        await client.StartRecorderAsync(Ct);
+        var expected = await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"));
+        var back = DateTime.UtcNow;
+        using var patience = new CancellationTokenSource(TestEnvironment.Timeout * 2);
+        var messages = await Replays.ReadAllWithFaultAsync(client, 3, async () =>
+        {
+            await Replays.AssertRunningMidWayAsync(server, client.InteractionId, expected.Count);
+            server.Proxy.Pause();
+            await Task.Delay(TimeSpan.FromSeconds(7), patience.Token); // longer than the appends' retries: the run is interrupted
+            server.Proxy.Unpause();
+            back = DateTime.UtcNow;
+        }, patience.Token);
+
+        Replays.AssertGapFreeFromOne(messages);
+        Assert.Equal(expected, messages.Select(m => m.Status));
+
+        // The run was interrupted (a pause of the whole outage between two raws) and went on well within its lease.
+        var times = await server.QueryAsync<DateTime>("SELECT create_time FROM raw WHERE interaction_id = @id ORDER BY seq", new { id = client.InteractionId });
+        var gaps = times.Zip(times.Skip(1), (a, b) => (Before: a, After: b)).ToList();
+        var outage = gaps.MaxBy(g => g.After - g.Before);
+        Assert.True(outage.After - outage.Before >= TimeSpan.FromSeconds(5.6), $"the longest pause between two raws was {outage.After - outage.Before}: the outage did not interrupt the run");
+        var resumedAfter = outage.After - back;
+        Assert.True(resumedAfter < TimeSpan.FromSeconds(20),
+            $"the run's next raw came {resumedAfter} after PostgreSQL was back (lease {LongLeaseDatabaseProxyHubServer.Lease}): it waited for its lease");
     }
 }
 
