@@ -13,7 +13,7 @@ public sealed class Readiness(IServiceProvider services) : IHealthCheckPublisher
     private volatile string? _notReady;
     private volatile IReadOnlySet<string> _failing = new HashSet<string>();
 
-    /// <summary>The failed checks, "name (description)" joined by "; ", or null when the instance is ready.</summary>
+    /// <summary>The failed checks' names joined by ", ", or null when the instance is ready.</summary>
     public string? NotReadyReason => _notReady;
 
     /// <summary>Null when ready, else the failed checks: from the last run while ready, afresh while not.</summary>
@@ -40,7 +40,11 @@ public sealed class Readiness(IServiceProvider services) : IHealthCheckPublisher
         return Task.CompletedTask;
     }
 
-    public static string Describe(HealthReport report) => string.Join("; ", report.Entries
+    /// <summary>
+    /// The failed checks' names, ", "-separated: what a refused client is told. Their descriptions name hosts and carry
+    /// driver messages; they are for operators, in <c>/health/ready</c>.
+    /// </summary>
+    public static string Describe(HealthReport report) => string.Join(", ", report.Entries
         .Where(e => e.Value.Status != HealthStatus.Healthy)
-        .Select(e => $"{e.Key} ({e.Value.Description})"));
+        .Select(e => e.Key));
 }
