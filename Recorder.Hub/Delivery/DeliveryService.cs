@@ -30,7 +30,7 @@ public sealed partial class DeliveryService(
 {
     private static readonly TimeSpan ListenerCheck = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
     private readonly DeliveryOptions _options = options.Value;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
