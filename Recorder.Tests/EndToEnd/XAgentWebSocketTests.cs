@@ -238,9 +238,16 @@ public sealed class XAgentWebSocketTests(HubServer server) : IClassFixture<HubSe
         };
         await client.SendAsync(bytes, type, Ct);
 
-        Assert.Equal(expected, await CloseOfAsync(client));
-        if (expected != WebSocketCloseStatus.InvalidPayloadData)
+        var close = await CloseOfAsync(client);
+        if (expected == WebSocketCloseStatus.InvalidPayloadData)
         {
+            // .NET's WebSocket sends 1007 and drops the connection at once: on a busy machine the close frame can be
+            // lost with it, and the socket is just closed (docs/protocol.md). Closed it must be, either way.
+            Assert.True(close is WebSocketCloseStatus.InvalidPayloadData or null, $"closed with {close}");
+        }
+        else
+        {
+            Assert.Equal(expected, close);
             Assert.False(string.IsNullOrWhiteSpace(client.CloseReason));
         }
 
