@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,6 +25,7 @@ public sealed class RecorderClient : IAsyncDisposable
     private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
     private int _pongs;
     private RecorderEnvelope? _playback;
+    private RecorderInteraction? _interaction;
     private int _disposed;
 
     private RecorderClient(RecorderClientOptions options)
@@ -79,6 +79,12 @@ public sealed class RecorderClient : IAsyncDisposable
 
     /// <summary>The server's <c>connect</c> message (data = the interaction).</summary>
     public RecorderEnvelope Connected { get; private set; } = null!;
+
+    /// <summary>
+    /// The interaction as the latest <c>connect</c> envelope (or <c>closed</c> notice) showed it: the data of
+    /// <see cref="Connected"/>, typed, and after a reconnect or a close the newer one.
+    /// </summary>
+    public RecorderInteraction Interaction => Volatile.Read(ref _interaction)!;
 
     /// <summary>The highest seq <see cref="ReadMessagesAsync"/> has handed out (every lower one too).</summary>
     public long LastSeq => _sequencer.LastSeq;
@@ -215,12 +221,15 @@ public sealed class RecorderClient : IAsyncDisposable
     /// </summary>
     private void ApplyGreeting(RecorderEnvelope greeting)
     {
-        if (greeting.Data is { ValueKind: JsonValueKind.Object } data
-            && data.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
-            && status.GetString() == RecorderStatus.Closed
-            && data.TryGetProperty("last_seq", out var lastSeq) && lastSeq.TryGetInt64(out var seq))
+        var interaction = RecorderInteraction.Of(greeting);
+        if (interaction is not null)
         {
-            _sequencer.EndAfter(seq, new RecorderInteractionClosedException(InteractionId));
+            Volatile.Write(ref _interaction, interaction);
+        }
+
+        if (interaction is { Status: RecorderStatus.Closed })
+        {
+            _sequencer.EndAfter(interaction.LastSeq, new RecorderInteractionClosedException(InteractionId));
         }
     }
 

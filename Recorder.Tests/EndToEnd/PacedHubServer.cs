@@ -31,7 +31,7 @@ public class PacedHubServer : HubServer
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var rows = XAgentRunningRecords.ToRows(recording).Select((row, i) => row with { CreateTime = start + i * Gap }).ToList();
         await new RunningRecordRepository(Database.DataSource)
-            .ReplaceAsync(Recording, rows, [.. recording.Workspace.Select(f => (f.Name, f.Content))], CancellationToken.None)
+            .ReplaceAsync(Recording, rows, recording.Workspace, CancellationToken.None)
             .WaitAsync(TestEnvironment.Timeout);
     }
 }
