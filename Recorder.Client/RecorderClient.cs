@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
 using Polly.Retry;
@@ -156,16 +156,8 @@ public sealed class RecorderClient : IAsyncDisposable
         _connection.InvokeAsync(nameof(IRecorderHub.SkipToEnd), cancellationToken);
 
     /// <summary>Every raw of the interaction once, in seq order; completes after the <c>finished</c> or <c>failed</c> raw.</summary>
-    public async IAsyncEnumerable<RecorderEnvelope> ReadMessagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        while (await _sequencer.Reader.WaitToReadAsync(cancellationToken))
-        {
-            while (_sequencer.Reader.TryRead(out var envelope))
-            {
-                yield return envelope;
-            }
-        }
-    }
+    public IAsyncEnumerable<RecorderEnvelope> ReadMessagesAsync(CancellationToken cancellationToken) =>
+        _sequencer.Reader.ReadAllAsync(cancellationToken);
 
     /// <summary>Closes the connection (the server closes the interaction after its grace period unless another client attaches).</summary>
     public async ValueTask DisposeAsync()
@@ -299,19 +291,19 @@ public sealed class RecorderClient : IAsyncDisposable
             return options.HubUrl;
         }
 
-        var query = string.Join('&',
-            $"{RecorderProtocol.UserIdKey}={Uri.EscapeDataString(options.UserId)}",
-            $"{RecorderProtocol.TokenKey}={Uri.EscapeDataString(options.Token)}",
-            $"{RecorderProtocol.RecorderDirKey}={Uri.EscapeDataString(options.RecorderDir)}",
-            $"{RecorderProtocol.ClientIdKey}={Uri.EscapeDataString(clientId)}");
+        List<KeyValuePair<string, string?>> query =
+        [
+            new(RecorderProtocol.UserIdKey, options.UserId),
+            new(RecorderProtocol.TokenKey, options.Token),
+            new(RecorderProtocol.RecorderDirKey, options.RecorderDir),
+            new(RecorderProtocol.ClientIdKey, clientId),
+        ];
         if (options.Speed is { } speed)
         {
-            query += $"&{RecorderProtocol.SpeedKey}={speed.ToString("R", CultureInfo.InvariantCulture)}";
+            query.Add(new(RecorderProtocol.SpeedKey, speed.ToString("R", CultureInfo.InvariantCulture)));
         }
 
-        var builder = new UriBuilder(options.HubUrl);
-        builder.Query = string.IsNullOrEmpty(builder.Query) ? query : builder.Query.TrimStart('?') + "&" + query;
-        return builder.Uri;
+        return new Uri(QueryHelpers.AddQueryString(options.HubUrl.AbsoluteUri, query));
     }
 
     /// <summary>

@@ -13,19 +13,25 @@ namespace Recorder.Tests.Data;
 /// Requests made at the same time share statements (run requests, workspace stores), each still gets its own answer,
 /// and a request the server refuses fails alone.
 /// </summary>
-public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IDisposable
+public sealed class CoalescingTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private readonly StatementLog _statements = new();
     private NpgsqlDataSource? _dataSource;
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     /// <summary>A data source of this test alone, whose statements <see cref="_statements"/> sees.</summary>
     private NpgsqlDataSource DataSource => _dataSource ??= new NpgsqlDataSourceBuilder(fixture.Database.ConnectionString)
         .UseLoggerFactory(LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_statements)))
         .Build();
 
-    public void Dispose() => _dataSource?.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _dataSource?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 
     private async Task<string> NewUserAsync()
     {

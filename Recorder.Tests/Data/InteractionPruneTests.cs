@@ -10,12 +10,11 @@ using Recorder.XAgent;
 namespace Recorder.Tests.Data;
 
 /// <summary>A database per test: a prune works on the whole database, so each test counts only its own rows.</summary>
-public sealed class InteractionPruneTests : IAsyncLifetime
+public sealed class InteractionPruneTests : TimedTest, IAsyncLifetime
 {
     private TestDatabase _database = null!;
     private InteractionRepository _interactions = null!;
     private WorkspaceRepository _workspace = null!;
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     public async Task InitializeAsync()
     {

@@ -7,10 +7,9 @@ using Recorder.XAgent;
 
 namespace Recorder.Tests.Data;
 
-public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private readonly WorkspaceRepository _workspace = new(fixture.Database.DataSource);
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     private async Task<string> NewInteractionAsync()
     {

@@ -26,10 +26,8 @@ public sealed class DatabaseProxyHubServer : PacedHubServer
     }
 }
 
-public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : IClassFixture<DatabaseProxyHubServer>
+public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : TimedTest, IClassFixture<DatabaseProxyHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Theory]
     [InlineData(1)]  // shorter than the retries: the run rides it out
     [InlineData(7)]  // longer than the retries (about 6 s): the run stops and is taken up again when its lease runs out

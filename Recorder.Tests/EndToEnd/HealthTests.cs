@@ -17,10 +17,8 @@ public sealed class HealthHubServer : HubServer
     ];
 }
 
-public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHubServer>
+public sealed class HealthTests(HealthHubServer server) : TimedTest, IClassFixture<HealthHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task ReadyAndLiveAre200WithEveryCheckNamedWhenEverythingIsUp()
     {
@@ -120,7 +118,7 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
         await Eventually.UntilAsync(() => GetAsync(http, "/health/ready"), r => r.Status == HttpStatusCode.OK, TestEnvironment.Timeout, "ready again");
     }
 
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
+    private async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
     {
         using var response = await http.GetAsync(path, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);

@@ -5,10 +5,8 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 [Collection(nameof(MetricsTests))]
-public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
+public sealed class MetricsTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task MetricsAfterAReplayCountTheRawsAppendedAndPushedThatTheClientReceived()
     {
@@ -52,7 +50,7 @@ public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
     /// The Prometheus text: each sample under its name, and under its name with its labels (less the scope's) when
     /// it has any; several samples of one name add up under the bare name.
     /// </summary>
-    private static async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http)
+    private async Task<Dictionary<string, double>> ScrapeAsync(HttpClient http)
     {
         var text = await http.GetStringAsync("/metrics", Ct);
         var samples = new Dictionary<string, double>(StringComparer.Ordinal);

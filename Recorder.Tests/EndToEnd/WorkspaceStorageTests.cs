@@ -11,10 +11,8 @@ using Recorder.XAgent;
 
 namespace Recorder.Tests.EndToEnd;
 
-public sealed class WorkspaceStorageTests(HubServer server, ITestOutputHelper output) : IClassFixture<HubServer>
+public sealed class WorkspaceStorageTests(HubServer server, ITestOutputHelper output) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private const int ExtraFiles = 8;
     private const int ExtraFileBytes = 1024 * 1024;
 
