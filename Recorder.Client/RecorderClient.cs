@@ -330,15 +330,3 @@ public sealed class RecorderClient : IAsyncDisposable
         }
     }
 }
-
-/// <summary>The connection to the hub is gone for good (reconnecting gave up, or the client was disposed).</summary>
-public sealed class RecorderConnectionLostException(Exception? inner)
-    : Exception("The connection to the Recorder hub was lost" + (inner is null ? "." : ": " + inner.Message), inner);
-
-/// <summary>The interaction was closed by the server (no client for longer than its grace period); it will write nothing more.</summary>
-public sealed class RecorderInteractionClosedException(string interactionId)
-    : Exception($"Interaction {interactionId} was closed by the server: no client was attached for longer than its grace period.")
-{
-    /// <summary>The closed interaction.</summary>
-    public string InteractionId { get; } = interactionId;
-}

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recorder.Data;
@@ -10,12 +9,6 @@ using Recorder.Data.Users;
 using Recorder.Data.Workspace;
 
 namespace Recorder.Hub.Data;
-
-public sealed class DatabaseOptions
-{
-    [Required(ErrorMessage = "ConnectionStrings:Recorder is missing: set it to the PostgreSQL connection string (env var ConnectionStrings__Recorder).")]
-    public string? Recorder { get; set; }
-}
 
 public static class DataExtensions
 {
