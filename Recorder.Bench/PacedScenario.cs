@@ -154,7 +154,7 @@ internal static class PacedScenario
             settings.Repeat);
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var rows = XAgentRunningRecords.ToRows(recording);
-        var files = recording.Workspace.Select(f => (f.Name, f.Content)).ToList();
+        var files = recording.Workspace;
         var repository = new RunningRecordRepository(context.Database.DataSource);
         await repository.ReplaceAsync(Recording, [.. rows.Select((row, i) => row with { CreateTime = start + i * settings.Gap })], files, cancellationToken);
         await repository.ReplaceAsync(WarmupRecording, [.. rows.Select(row => row with { CreateTime = start })], files, cancellationToken);
@@ -187,7 +187,7 @@ internal static class PacedScenario
 
         var files = await repository.ListFilesAsync(Recording, cancellationToken);
         var recording = XAgentReplayMapper.ToRecording(Recording, XAgentRowReader.Read(rows));
-        return recording with { Workspace = [.. files.Select(f => new WorkspaceFile(f.Name, f.Content))] };
+        return recording with { Workspace = files };
     }
 
     /// <summary>Each subtask's tool calls other than its submit <paramref name="repeat"/> times in a row, then its submit (the subtasks keep their order).</summary>

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Polly;
 using Polly.Retry;
@@ -26,6 +25,7 @@ public sealed class RecorderClient : IAsyncDisposable
     private TaskCompletionSource<RecorderEnvelope> _greeting = NewGreeting();
     private int _pongs;
     private RecorderEnvelope? _playback;
+    private RecorderInteraction? _interaction;
     private int _disposed;
 
     private RecorderClient(RecorderClientOptions options)
@@ -79,6 +79,12 @@ public sealed class RecorderClient : IAsyncDisposable
 
     /// <summary>The server's <c>connect</c> message (data = the interaction).</summary>
     public RecorderEnvelope Connected { get; private set; } = null!;
+
+    /// <summary>
+    /// The interaction as the latest <c>connect</c> envelope (or <c>closed</c> notice) showed it: the data of
+    /// <see cref="Connected"/>, typed, and after a reconnect or a close the newer one.
+    /// </summary>
+    public RecorderInteraction Interaction => Volatile.Read(ref _interaction)!;
 
     /// <summary>The highest seq <see cref="ReadMessagesAsync"/> has handed out (every lower one too).</summary>
     public long LastSeq => _sequencer.LastSeq;
@@ -150,16 +156,8 @@ public sealed class RecorderClient : IAsyncDisposable
         _connection.InvokeAsync(nameof(IRecorderHub.SkipToEnd), cancellationToken);
 
     /// <summary>Every raw of the interaction once, in seq order; completes after the <c>finished</c> or <c>failed</c> raw.</summary>
-    public async IAsyncEnumerable<RecorderEnvelope> ReadMessagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        while (await _sequencer.Reader.WaitToReadAsync(cancellationToken))
-        {
-            while (_sequencer.Reader.TryRead(out var envelope))
-            {
-                yield return envelope;
-            }
-        }
-    }
+    public IAsyncEnumerable<RecorderEnvelope> ReadMessagesAsync(CancellationToken cancellationToken) =>
+        _sequencer.Reader.ReadAllAsync(cancellationToken);
 
     /// <summary>Closes the connection (the server closes the interaction after its grace period unless another client attaches).</summary>
     public async ValueTask DisposeAsync()
@@ -215,12 +213,15 @@ public sealed class RecorderClient : IAsyncDisposable
     /// </summary>
     private void ApplyGreeting(RecorderEnvelope greeting)
     {
-        if (greeting.Data is { ValueKind: JsonValueKind.Object } data
-            && data.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String
-            && status.GetString() == RecorderStatus.Closed
-            && data.TryGetProperty("last_seq", out var lastSeq) && lastSeq.TryGetInt64(out var seq))
+        var interaction = RecorderInteraction.Of(greeting);
+        if (interaction is not null)
         {
-            _sequencer.EndAfter(seq, new RecorderInteractionClosedException(InteractionId));
+            Volatile.Write(ref _interaction, interaction);
+        }
+
+        if (interaction is { Status: RecorderStatus.Closed })
+        {
+            _sequencer.EndAfter(interaction.LastSeq, new RecorderInteractionClosedException(InteractionId));
         }
     }
 
@@ -290,19 +291,19 @@ public sealed class RecorderClient : IAsyncDisposable
             return options.HubUrl;
         }
 
-        var query = string.Join('&',
-            $"{RecorderProtocol.UserIdKey}={Uri.EscapeDataString(options.UserId)}",
-            $"{RecorderProtocol.TokenKey}={Uri.EscapeDataString(options.Token)}",
-            $"{RecorderProtocol.RecorderDirKey}={Uri.EscapeDataString(options.RecorderDir)}",
-            $"{RecorderProtocol.ClientIdKey}={Uri.EscapeDataString(clientId)}");
+        List<KeyValuePair<string, string?>> query =
+        [
+            new(RecorderProtocol.UserIdKey, options.UserId),
+            new(RecorderProtocol.TokenKey, options.Token),
+            new(RecorderProtocol.RecorderDirKey, options.RecorderDir),
+            new(RecorderProtocol.ClientIdKey, clientId),
+        ];
         if (options.Speed is { } speed)
         {
-            query += $"&{RecorderProtocol.SpeedKey}={speed.ToString("R", CultureInfo.InvariantCulture)}";
+            query.Add(new(RecorderProtocol.SpeedKey, speed.ToString("R", CultureInfo.InvariantCulture)));
         }
 
-        var builder = new UriBuilder(options.HubUrl);
-        builder.Query = string.IsNullOrEmpty(builder.Query) ? query : builder.Query.TrimStart('?') + "&" + query;
-        return builder.Uri;
+        return new Uri(QueryHelpers.AddQueryString(options.HubUrl.AbsoluteUri, query));
     }
 
     /// <summary>
@@ -328,16 +329,4 @@ public sealed class RecorderClient : IAsyncDisposable
             return TimeSpan.FromMilliseconds(delay * (0.5 + Random.Shared.NextDouble() / 2));
         }
     }
-}
-
-/// <summary>The connection to the hub is gone for good (reconnecting gave up, or the client was disposed).</summary>
-public sealed class RecorderConnectionLostException(Exception? inner)
-    : Exception("The connection to the Recorder hub was lost" + (inner is null ? "." : ": " + inner.Message), inner);
-
-/// <summary>The interaction was closed by the server (no client for longer than its grace period); it will write nothing more.</summary>
-public sealed class RecorderInteractionClosedException(string interactionId)
-    : Exception($"Interaction {interactionId} was closed by the server: no client was attached for longer than its grace period.")
-{
-    /// <summary>The closed interaction.</summary>
-    public string InteractionId { get; } = interactionId;
 }

@@ -40,8 +40,3 @@ public sealed record RecorderEnvelope
     [JsonIgnore]
     public bool IsTerminal => Status is RecorderStatus.Finished or RecorderStatus.Failed;
 }
-
-/// <summary>One entry of <see cref="RecorderEnvelope.WorkspaceFileList"/>.</summary>
-/// <param name="Name">The file name inside the workspace.</param>
-/// <param name="Suffix">The text after the last dot of the name (the whole name when it has no dot).</param>
-public sealed record WorkspaceFileEntry(string Name, string Suffix);

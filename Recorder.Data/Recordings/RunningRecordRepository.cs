@@ -5,6 +5,7 @@ using Npgsql;
 using Recorder.Data.Batching;
 using Recorder.Data.Json;
 using Recorder.Data.Resilience;
+using Recorder.XAgent;
 using Recorder.XAgent.Rows;
 
 namespace Recorder.Data.Recordings;
@@ -84,7 +85,7 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
     public Task<int> ReplaceAsync(
         string recordId,
         IReadOnlyList<NewRunningRecord> rows,
-        IReadOnlyList<(string Name, byte[] Content)> files,
+        IReadOnlyList<WorkspaceFile> files,
         CancellationToken cancellationToken)
     {
         var names = files.Select(f => f.Name).ToArray();
@@ -119,8 +120,8 @@ public sealed class RunningRecordRepository(NpgsqlDataSource dataSource)
     private const string FilesSql = "SELECT name, content FROM recording_files WHERE record_id = @recordId ORDER BY name";
 
     /// <summary>The workspace files stored with an imported recording.</summary>
-    public Task<IReadOnlyList<(string Name, byte[] Content)>> ListFilesAsync(string recordId, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<(string Name, byte[] Content)>(FilesSql, new { recordId }, cancellationToken);
+    public Task<IReadOnlyList<WorkspaceFile>> ListFilesAsync(string recordId, CancellationToken cancellationToken) =>
+        dataSource.QueryListAsync<WorkspaceFile>(FilesSql, new { recordId }, cancellationToken);
 
     private const string SummarySql = """
         SELECT record_id, count(*) AS rows, min(create_time) AS first_time

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Npgsql;
 using Recorder.Data.Batching;
+using Recorder.XAgent;
 
 namespace Recorder.Data.Workspace;
 
@@ -56,7 +57,7 @@ public sealed class WorkspaceRepository
     }
 
     /// <summary>Stores the files (idempotent: a file of the same name is replaced).</summary>
-    public Task AddAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken) =>
+    public Task AddAsync(string interactionId, IReadOnlyList<WorkspaceFile> files, CancellationToken cancellationToken) =>
         StoreAsync(interactionId, files, cancellationToken);
 
     /// <summary>
@@ -67,7 +68,7 @@ public sealed class WorkspaceRepository
     /// change after a store (their hashes are kept). Returns what was sent (a content two stores of one batch both
     /// need is counted for the first).
     /// </summary>
-    public Task<WorkspaceWrite> StoreAsync(string interactionId, IReadOnlyList<(string Name, byte[] Content)> files, CancellationToken cancellationToken)
+    public Task<WorkspaceWrite> StoreAsync(string interactionId, IReadOnlyList<WorkspaceFile> files, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(files);
         if (files.Count == 0)
@@ -183,8 +184,8 @@ public sealed class WorkspaceRepository
         WHERE w.interaction_id = @interactionId ORDER BY w.name
         """;
 
-    public Task<IReadOnlyList<(string Name, byte[] Content)>> ReadAllAsync(string interactionId, CancellationToken cancellationToken) =>
-        _dataSource.QueryListAsync<(string Name, byte[] Content)>(AllSql, new { interactionId }, cancellationToken);
+    public Task<IReadOnlyList<WorkspaceFile>> ReadAllAsync(string interactionId, CancellationToken cancellationToken) =>
+        _dataSource.QueryListAsync<WorkspaceFile>(AllSql, new { interactionId }, cancellationToken);
 
     /// <summary>Attempts of one batch of <see cref="DeleteUnreferencedAsync"/> that a concurrent store made name a content again.</summary>
     private const int DeleteAttempts = 5;

@@ -128,7 +128,7 @@ public static class RecorderCli
             await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
             var rows = XAgentRunningRecords.ToRows(recording);
             await services.GetRequiredService<RunningRecordRepository>().ReplaceAsync(
-                id, rows, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), ct);
+                id, rows, recording.Workspace, ct);
             await parse.InvocationConfiguration.Error.WriteLineAsync($"imported {rows.Count} records and {recording.Workspace.Count} workspace files".AsMemory(), ct);
             await parse.InvocationConfiguration.Output.WriteLineAsync(id.AsMemory(), ct);
             return 0;

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recorder.Data;
@@ -11,14 +10,14 @@ using Recorder.Data.Workspace;
 
 namespace Recorder.Hub.Data;
 
-public sealed class DatabaseOptions
-{
-    [Required(ErrorMessage = "ConnectionStrings:Recorder is missing: set it to the PostgreSQL connection string (env var ConnectionStrings__Recorder).")]
-    public string? Recorder { get; set; }
-}
-
 public static class DataExtensions
 {
+    /// <summary>The key of the data source of the notification listener (<c>[FromKeyedServices(ListenerDataSource)]</c>).</summary>
+    public const string ListenerDataSource = "listener";
+
+    /// <summary>Seconds of silence on the listener's connection before Npgsql sends a keepalive (and fails it when no answer comes).</summary>
+    public const int ListenerKeepAlive = 30;
+
     public static IHostApplicationBuilder AddRecorderData(this IHostApplicationBuilder builder)
     {
         RecorderDatabase.ConfigureDapper();
@@ -27,24 +26,14 @@ public static class DataExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        // Built on first use from the validated options, so a missing connection string fails with its own message.
-        builder.Services.AddSingleton(sp =>
-        {
-            var dataSource = new NpgsqlDataSourceBuilder(sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.Recorder);
-            // No session state is ever left on a connection (no SET, no prepared statements, only transaction-scoped
-            // locks), so skip the DISCARD ALL that would otherwise cost a round trip on every reuse.
-            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
-            // A hub that dies mid-transaction (the pusher holds its push lock across a send) must not hold its
-            // locks for hours: the server ends such a session after a minute idle in a transaction, or once TCP
-            // keepalives find the peer gone.
-            dataSource.ConnectionStringBuilder.Options = string.Join(' ', new[]
-            {
-                dataSource.ConnectionStringBuilder.Options,
-                "-c idle_in_transaction_session_timeout=60000",
-                "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
-            }.Where(o => !string.IsNullOrWhiteSpace(o)));
-            return dataSource.UseLoggerFactory(sp.GetRequiredService<ILoggerFactory>()).Build();
-        });
+        // Npgsql's own registration (its logger factory is the host's); built on first use, after the options were
+        // validated, so a missing connection string fails with its own message.
+        var connectionString = builder.Configuration.GetConnectionString("Recorder") ?? "";
+        builder.Services.AddNpgsqlDataSource(connectionString, Configure(keepAlive: 0), serviceKey: null);
+
+        // The notification listener's connection (its own data source, a pool of one): Npgsql's keepalive finds a
+        // dead connection while it waits for notifications, every ListenerKeepAlive seconds.
+        builder.Services.AddNpgsqlDataSource(connectionString, Configure(ListenerKeepAlive), serviceKey: ListenerDataSource);
 
         builder.Services.AddSingleton<UserRepository>();
         builder.Services.AddSingleton<InteractionRepository>();
@@ -54,6 +43,28 @@ public static class DataExtensions
         builder.Services.AddHostedService<MigrationService>();
         return builder;
     }
+
+    private static Action<IServiceProvider, NpgsqlDataSourceBuilder> Configure(int keepAlive) => (services, dataSource) =>
+    {
+        _ = services.GetRequiredService<IOptions<DatabaseOptions>>().Value; // fails with the options' own message
+
+        // No session state is ever left on a connection (no SET, no prepared statements, only transaction-scoped
+        // locks), so skip the DISCARD ALL that would otherwise cost a round trip on every reuse.
+        dataSource.ConnectionStringBuilder.NoResetOnClose = true;
+        // A hub that dies mid-transaction must not hold its locks for hours: the server ends such a session after a
+        // minute idle in a transaction, or once TCP keepalives find the peer gone.
+        dataSource.ConnectionStringBuilder.Options = string.Join(' ', new[]
+        {
+            dataSource.ConnectionStringBuilder.Options,
+            "-c idle_in_transaction_session_timeout=60000",
+            "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3",
+        }.Where(o => !string.IsNullOrWhiteSpace(o)));
+        if (keepAlive > 0)
+        {
+            dataSource.ConnectionStringBuilder.KeepAlive = keepAlive;
+            dataSource.ConnectionStringBuilder.MaxPoolSize = 1;
+        }
+    };
 
     /// <summary>Runs first among the hosted services, so nothing touches the database before its schema is current.</summary>
     private sealed class MigrationService(IOptions<DatabaseOptions> options, ILogger<MigrationService> logger) : IHostedService

@@ -5,6 +5,7 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
+using Recorder.Hub.Data;
 using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 
@@ -17,7 +18,7 @@ namespace Recorder.Hub.Delivery;
 /// interaction, in case a notification was missed, and closes slow consumers.
 /// </summary>
 public sealed partial class DeliveryService(
-    NpgsqlDataSource dataSource,
+    [FromKeyedServices(DataExtensions.ListenerDataSource)] NpgsqlDataSource listenerSource,
     RawRepository raws,
     InteractionRepository interactions,
     WorkspaceRepository workspace,
@@ -28,7 +29,6 @@ public sealed partial class DeliveryService(
     IOptions<DeliveryOptions> options,
     ILogger<DeliveryService> logger) : BackgroundService
 {
-    private static readonly TimeSpan ListenerCheck = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan InitialBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
     private readonly DeliveryOptions _options = options.Value;
@@ -160,7 +160,7 @@ public sealed partial class DeliveryService(
         {
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+                await using var connection = await listenerSource.OpenConnectionAsync(stoppingToken);
                 try
                 {
                     connection.Notification += (_, e) => OnNotification(e.Channel, e.Payload);
@@ -175,11 +175,8 @@ public sealed partial class DeliveryService(
                     subscriptions.MarkAllStale(); // what was committed while nobody listened
                     while (true)
                     {
-                        if (!await connection.WaitAsync(ListenerCheck, stoppingToken))
-                        {
-                            await using var check = new NpgsqlCommand("SELECT 1", connection);
-                            await check.ExecuteScalarAsync(stoppingToken);
-                        }
+                        // A dead connection fails Npgsql's keepalive (DataExtensions.ListenerKeepAlive), and so this wait.
+                        await connection.WaitAsync(stoppingToken);
                     }
                 }
                 finally

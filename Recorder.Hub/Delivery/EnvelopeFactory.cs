@@ -48,14 +48,14 @@ public static class EnvelopeFactory
 
     /// <summary>The <c>workspace_file_list</c> of a workspace holding <paramref name="names"/>.</summary>
     public static IReadOnlyList<WorkspaceFileEntry> FileList(IEnumerable<string> names) =>
-        [.. names.Select(name => new WorkspaceFileEntry(name, name.LastIndexOf('.') is var dot and >= 0 ? name[(dot + 1)..] : name))];
+        [.. names.Select(WorkspaceFileEntry.Named)];
 
     public static RecorderEnvelope Connected(InteractionRow interaction) => new()
     {
         Status = RecorderStatus.Connect,
         Success = true,
         Message = "connect success",
-        Data = JsonSerializer.SerializeToElement(InteractionData(interaction)),
+        Data = Interaction(interaction).ToData(),
         InteractionId = interaction.InteractionId,
         Seq = 0,
     };
@@ -97,24 +97,22 @@ public static class EnvelopeFactory
     /// The interaction as the original's connect message shows it (times as "yyyy-MM-dd HH:mm:ss", UTC), plus
     /// <c>last_seq</c>: the seq of its last raw when the client connected.
     /// </summary>
-    private static JsonObject InteractionData(InteractionRow i) => new()
+    private static RecorderInteraction Interaction(InteractionRow i) => new()
     {
-        ["interaction_id"] = i.InteractionId,
-        ["user_id"] = i.UserId,
-        ["create_time"] = FormatTime(i.CreateTime),
-        ["update_time"] = FormatTime(i.UpdateTime),
-        ["description"] = i.Description,
-        ["agent"] = i.Agent,
-        ["mode"] = i.Mode,
-        ["file_list"] = i.FileList?.DeepClone() ?? new JsonArray(),
-        ["recorder_root_dir"] = i.RecorderRootDir,
-        ["status"] = i.Status,
-        ["message"] = i.Message,
-        ["current_step"] = i.CurrentStep,
-        ["is_deleted"] = i.IsDeleted,
-        ["call_method"] = i.CallMethod,
-        ["last_seq"] = i.LastSeq,
+        InteractionId = i.InteractionId,
+        UserId = i.UserId,
+        CreateTime = i.CreateTime,
+        UpdateTime = i.UpdateTime,
+        Description = i.Description,
+        Agent = i.Agent,
+        Mode = i.Mode,
+        FileList = i.FileList is JsonArray files ? [.. files.Select(f => JsonSerializer.SerializeToElement(f))] : [],
+        RecorderRootDir = i.RecorderRootDir,
+        Status = i.Status,
+        Message = i.Message,
+        CurrentStep = i.CurrentStep,
+        IsDeleted = i.IsDeleted,
+        CallMethod = i.CallMethod,
+        LastSeq = i.LastSeq,
     };
-
-    private static string FormatTime(DateTime time) => time.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 }

@@ -10,8 +10,6 @@ public sealed class NotifyListener
 {
     private volatile string? _failure;
 
-    public bool IsListening => _failure is null;
-
     /// <summary>Why the listener is down (the last error), or null while it listens.</summary>
     public string? Failure => _failure;
 

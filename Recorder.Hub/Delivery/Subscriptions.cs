@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
@@ -66,22 +65,6 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
             }
         }
     }
-
-    /// <summary>Registers the hub connection; <paramref name="caller"/> writes to it.</summary>
-    public void Open(HubCallerContext context, IRecorderClient caller) =>
-        Open(context.ConnectionId, caller, () =>
-        {
-            // HubCallerContext.Abort closes gracefully, which waits for the very writes that are stuck: reset the
-            // transport instead (the client sees a dropped connection, reconnects and resumes).
-            if (context.GetHttpContext() is { } http)
-            {
-                http.Abort();
-            }
-            else
-            {
-                context.Abort();
-            }
-        }, context.ConnectionAborted);
 
     /// <summary>
     /// Registers a connection: <paramref name="writer"/> writes to it (one call at a time), <paramref name="abort"/>

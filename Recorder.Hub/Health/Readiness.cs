@@ -13,9 +13,6 @@ public sealed class Readiness(IServiceProvider services) : IHealthCheckPublisher
     private volatile string? _notReady;
     private volatile IReadOnlySet<string> _failing = new HashSet<string>();
 
-    /// <summary>The failed checks' names joined by ", ", or null when the instance is ready.</summary>
-    public string? NotReadyReason => _notReady;
-
     /// <summary>Null when ready, else the failed checks: from the last run while ready, afresh while not.</summary>
     public async ValueTask<string?> NotReadyAsync(CancellationToken cancellationToken)
     {

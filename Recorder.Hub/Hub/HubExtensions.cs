@@ -30,6 +30,7 @@ public static class HubExtensions
         builder.Services.AddSingleton<InteractionSessions>();
         builder.Services.AddSingleton<ResumeLimits>();
         builder.Services.AddSingleton<ConnectionDepartures>();
+        builder.Services.AddSingleton<ConnectionAttach>();
         builder.Services.AddHostedService<PongService>();
         return builder;
     }

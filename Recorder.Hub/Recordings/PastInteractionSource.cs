@@ -56,6 +56,6 @@ public sealed class PastInteractionSource(
         }
 
         var files = await workspace.ReadAllAsync(past.InteractionId, cancellationToken);
-        return new Recording(past.InteractionId, steps, files.Select(f => new WorkspaceFile(f.Name, f.Content)).ToList(), failure);
+        return new Recording(past.InteractionId, steps, files, failure);
     }
 }

@@ -98,7 +98,7 @@ public static partial class RecordingUploadApi
             }
 
             var rows = XAgentRunningRecords.ToRows(recording);
-            await records.ReplaceAsync(record_id, rows, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), cancellationToken);
+            await records.ReplaceAsync(record_id, rows, recording.Workspace, cancellationToken);
             Log.Uploaded(loggers.CreateLogger(typeof(RecordingUploadApi)), record_id, user, rows.Count, recording.Workspace.Count);
             return Results.Created($"{RecordingsApi.Path}/{Uri.EscapeDataString(record_id)}", new RecordingUploaded(record_id, rows.Count, recording.Workspace.Count));
         }

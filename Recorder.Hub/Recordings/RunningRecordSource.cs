@@ -40,6 +40,6 @@ public sealed class RunningRecordSource(RunningRecordRepository records, Recordi
 
         var files = await records.ListFilesAsync(recorderDir, cancellationToken);
         var recording = XAgentReplayMapper.ToRecording(recorderDir, XAgentRowReader.Read(rows));
-        return recording with { Workspace = [.. files.Select(f => new WorkspaceFile(f.Name, f.Content))] };
+        return recording with { Workspace = files };
     }
 }

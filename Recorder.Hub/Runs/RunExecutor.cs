@@ -47,7 +47,7 @@ public sealed partial class RunExecutor(
             try
             {
                 recording = await recordings.LoadAsync(claim.RecorderDir ?? "", claim.UserId, cancellationToken);
-                await workspace.AddAsync(claim.InteractionId, recording.Workspace.Select(f => (f.Name, f.Content)).ToList(), cancellationToken);
+                await workspace.AddAsync(claim.InteractionId, recording.Workspace, cancellationToken);
             }
             catch (Exception exception) when (writer.LastSeq == 0 && !IsInfrastructure(exception) && exception is not OperationCanceledException)
             {

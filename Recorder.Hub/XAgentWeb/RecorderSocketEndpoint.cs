@@ -1,9 +1,7 @@
 using Recorder.Hub.Auth;
 using Microsoft.Extensions.Options;
-using Recorder.Hub.Delivery;
 using Recorder.Hub.Hub;
 using Recorder.Hub.Playback;
-using Recorder.Hub.Presence;
 using Recorder.Hub.Runs;
 
 namespace Recorder.Hub.XAgentWeb;
@@ -15,10 +13,9 @@ namespace Recorder.Hub.XAgentWeb;
 public sealed class RecorderSocketEndpoint(
     UserCheck users,
     InteractionSessions sessions,
-    Subscriptions subscriptions,
     RunScheduler runs,
     PlaybackControl playback,
-    LocalConnections local,
+    ConnectionAttach attach,
     ConnectionDepartures departures,
     IOptions<RecorderOptions> options,
     IHostApplicationLifetime lifetime,
@@ -36,13 +33,11 @@ public sealed class RecorderSocketEndpoint(
 
     internal InteractionSessions Sessions => sessions;
 
-    internal Subscriptions Subscriptions => subscriptions;
-
     internal RunScheduler Runs => runs;
 
     internal PlaybackControl Playback => playback;
 
-    internal LocalConnections Local => local;
+    internal ConnectionAttach Attach => attach;
 
     internal ConnectionDepartures Departures => departures;
 

@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using Recorder.Data.Interactions;
 using Recorder.Hub.Auth;
-using Recorder.Hub.Delivery;
 
 namespace Recorder.Hub.XAgentWeb;
 
@@ -86,13 +85,10 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
     private async Task AttachedAsync(InteractionRow interaction, long afterSeq)
     {
         var interactionId = interaction.InteractionId;
-        endpoint.Local.Add(_connectionId, interactionId);
-        endpoint.Subscriptions.Open(_connectionId, _writer, context.Abort, _aborted);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(_aborted);
         try
         {
-            await _writer.Message(EnvelopeFactory.Connected(interaction));
-            await endpoint.Subscriptions.SubscribeAsync(_connectionId, interactionId, afterSeq, _aborted);
+            await endpoint.Attach.AttachAsync(_connectionId, interaction, _writer, context.Abort, afterSeq, _aborted);
 
             var receiving = ReceiveAsync(interactionId, interaction.UserId, stop.Token);
             var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

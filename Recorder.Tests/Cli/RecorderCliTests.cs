@@ -152,7 +152,7 @@ public sealed class RecorderCliTests : IAsyncLifetime
                 """, new { id, age }).WaitAsync(TestEnvironment.Timeout);
         }
 
-        await new WorkspaceRepository(_database.DataSource).AddAsync(id, [("plot.png", file)], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+        await new WorkspaceRepository(_database.DataSource).AddAsync(id, [new("plot.png", file)], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
         return id;
     }
 

@@ -13,19 +13,25 @@ namespace Recorder.Tests.Data;
 /// Requests made at the same time share statements (run requests, workspace stores), each still gets its own answer,
 /// and a request the server refuses fails alone.
 /// </summary>
-public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IDisposable
+public sealed class CoalescingTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private readonly StatementLog _statements = new();
     private NpgsqlDataSource? _dataSource;
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     /// <summary>A data source of this test alone, whose statements <see cref="_statements"/> sees.</summary>
     private NpgsqlDataSource DataSource => _dataSource ??= new NpgsqlDataSourceBuilder(fixture.Database.ConnectionString)
         .UseLoggerFactory(LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_statements)))
         .Build();
 
-    public void Dispose() => _dataSource?.Dispose();
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _dataSource?.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 
     private async Task<string> NewUserAsync()
     {
@@ -73,8 +79,8 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<Dat
         var workspace = new WorkspaceRepository(DataSource);
         var content = Guid.NewGuid().ToByteArray();
         var missing = Guid.NewGuid().ToString("N"); // no such interaction: its file row fails the foreign key
-        var stores = good.Select(id => (Id: id, Task: Task.Run(() => workspace.StoreAsync(id, [("a.txt", content)], Ct))))
-            .Append((Id: missing, Task: Task.Run(() => workspace.StoreAsync(missing, [("a.txt", content)], Ct))))
+        var stores = good.Select(id => (Id: id, Task: Task.Run(() => workspace.StoreAsync(id, [new("a.txt", content)], Ct))))
+            .Append((Id: missing, Task: Task.Run(() => workspace.StoreAsync(missing, [new("a.txt", content)], Ct))))
             .ToList();
 
         var refused = await Assert.ThrowsAsync<PostgresException>(() => stores[^1].Task.WaitAsync(TestEnvironment.Timeout));
@@ -102,9 +108,9 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<Dat
 
         var workspace = new WorkspaceRepository(DataSource);
         var content = Guid.NewGuid().ToByteArray();
-        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await workspace.StoreAsync(ids[0], [("a.bin", content)], Ct));
+        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await workspace.StoreAsync(ids[0], [new("a.bin", content)], Ct));
         var asked = _statements.Count("FROM workspace_contents WHERE content_hash = ANY");
-        Assert.Equal(new WorkspaceWrite(1, 0, 0), await workspace.StoreAsync(ids[1], [("a.bin", content)], Ct));
+        Assert.Equal(new WorkspaceWrite(1, 0, 0), await workspace.StoreAsync(ids[1], [new("a.bin", content)], Ct));
         Assert.Equal(asked, _statements.Count("FROM workspace_contents WHERE content_hash = ANY")); // one round trip, not two
 
         // Gone behind the repository's back (as a prune of another instance would): the store notices and sends it.
@@ -114,7 +120,7 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : IClassFixture<Dat
             await connection.ExecuteAsync("DELETE FROM workspace_contents WHERE content_hash = sha256(@content)", new { content });
         }
 
-        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await workspace.StoreAsync(ids[2], [("a.bin", content)], Ct));
+        Assert.Equal(new WorkspaceWrite(1, 1, content.Length), await workspace.StoreAsync(ids[2], [new("a.bin", content)], Ct));
         var (_, stored) = Assert.Single(await workspace.ReadAllAsync(ids[2], Ct));
         Assert.Equal(content, stored);
     }

@@ -5,16 +5,16 @@ using Recorder.Data.Users;
 using Recorder.Data.Workspace;
 using Recorder.Hub.Retention;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
 
 namespace Recorder.Tests.Data;
 
 /// <summary>A database per test: a prune works on the whole database, so each test counts only its own rows.</summary>
-public sealed class InteractionPruneTests : IAsyncLifetime
+public sealed class InteractionPruneTests : TimedTest, IAsyncLifetime
 {
     private TestDatabase _database = null!;
     private InteractionRepository _interactions = null!;
     private WorkspaceRepository _workspace = null!;
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     public async Task InitializeAsync()
     {
@@ -27,7 +27,7 @@ public sealed class InteractionPruneTests : IAsyncLifetime
     public async Task DisposeAsync() => await _database.DisposeAsync();
 
     /// <summary>An interaction in <paramref name="status"/>, last changed <paramref name="age"/> ago, with <paramref name="raws"/> raws and the files.</summary>
-    private async Task<string> InsertAsync(string status, TimeSpan age, int raws, params (string Name, byte[] Content)[] files)
+    private async Task<string> InsertAsync(string status, TimeSpan age, int raws, params WorkspaceFile[] files)
     {
         var id = Guid.NewGuid().ToString("N");
         await using (var connection = await _database.DataSource.OpenConnectionAsync(Ct))
@@ -69,11 +69,11 @@ public sealed class InteractionPruneTests : IAsyncLifetime
         var onlyRunning = RandomNumberGenerator.GetBytes(2_000);
         var old = TimeSpan.FromDays(40);
 
-        var finished = await InsertAsync("finished", old, 5, ("plot.png", shared), ("a.txt", onlyOld));
-        var failed = await InsertAsync("failed", old, 2, ("a.txt", onlyOld));
+        var finished = await InsertAsync("finished", old, 5, new WorkspaceFile("plot.png", shared), new WorkspaceFile("a.txt", onlyOld));
+        var failed = await InsertAsync("failed", old, 2, new WorkspaceFile("a.txt", onlyOld));
         var closed = await InsertAsync("closed", old + TimeSpan.FromDays(1), 3);
-        var recent = await InsertAsync("finished", TimeSpan.FromDays(29), 4, ("plot.png", shared));
-        var running = await InsertAsync("running", old, 6, ("r.bin", onlyRunning));
+        var recent = await InsertAsync("finished", TimeSpan.FromDays(29), 4, new WorkspaceFile("plot.png", shared));
+        var running = await InsertAsync("running", old, 6, new WorkspaceFile("r.bin", onlyRunning));
         var waiting = await InsertAsync("waiting", old, 0);
         var attached = await InsertAsync("finished", old, 1);
         var leftBehind = await InsertAsync("finished", old, 1); // a connection row of an instance that is gone

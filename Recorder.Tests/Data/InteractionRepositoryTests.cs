@@ -5,11 +5,10 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Data;
 
-public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private readonly InteractionRepository _interactions = new(fixture.Database.DataSource);
     private readonly Dictionary<string, string> _owners = new(StringComparer.Ordinal);
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     private string UserOf(string interactionId) => _owners[interactionId];
 

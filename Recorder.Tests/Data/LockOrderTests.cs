@@ -13,11 +13,9 @@ namespace Recorder.Tests.Data;
 /// in one order, so they never deadlock each other: a deadlock stalls every run of the batch for PostgreSQL's
 /// deadlock_timeout (1 s) before one side is cancelled and retried.
 /// </summary>
-public sealed class LockOrderTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+public sealed class LockOrderTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private const string Owner = "instance-lock-order";
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     [Fact]
     public async Task ConcurrentGroupCommitsLeaseRenewalsAndRequestsOfTheSameInteractionsNeverDeadlock()

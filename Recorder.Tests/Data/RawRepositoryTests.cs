@@ -7,12 +7,11 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Data;
 
-public sealed class RawRepositoryTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+public sealed class RawRepositoryTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private const string Owner = "instance-a";
     private readonly RawRepository _raws = new(fixture.Database.DataSource);
     private readonly InteractionRepository _interactions = new(fixture.Database.DataSource);
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     /// <summary>A waiting interaction whose run <paramref name="owner"/> holds.</summary>
     private async Task<string> NewClaimedInteractionAsync(string owner = Owner)

@@ -70,7 +70,7 @@ public sealed class WorkspaceMigrationTests
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'workspace_files' AND column_name = 'content'"));
 
             // A replay of the same workspace after the migration sends no bytes.
-            Assert.Equal(new WorkspaceWrite(2, 0, 0), await workspace.StoreAsync("b", [("plot.png", picture), ("notes.txt", notes)], timeout.Token));
+            Assert.Equal(new WorkspaceWrite(2, 0, 0), await workspace.StoreAsync("b", [new("plot.png", picture), new("notes.txt", notes)], timeout.Token));
         }
         finally
         {

@@ -3,13 +3,13 @@ using Dapper;
 using Recorder.Data.Users;
 using Recorder.Data.Workspace;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent;
 
 namespace Recorder.Tests.Data;
 
-public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : TimedTest, IClassFixture<DatabaseFixture>
 {
     private readonly WorkspaceRepository _workspace = new(fixture.Database.DataSource);
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     private async Task<string> NewInteractionAsync()
     {
@@ -35,7 +35,7 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
     {
         var picture = RandomContent(50_000);
         var notes = RandomContent(300);
-        IReadOnlyList<(string, byte[])> files = [("plot.png", picture), ("notes.txt", notes), ("copy/plot.png", picture)];
+        IReadOnlyList<WorkspaceFile> files = [new("plot.png", picture), new("notes.txt", notes), new("copy/plot.png", picture)];
         var first = await NewInteractionAsync();
         var second = await NewInteractionAsync();
 
@@ -71,11 +71,11 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
         var replacement = RandomContent(1_000);
         var first = await NewInteractionAsync();
         var second = await NewInteractionAsync();
-        await _workspace.AddAsync(first, [("a.png", shared)], Ct);
-        await _workspace.AddAsync(second, [("a.png", shared)], Ct);
+        await _workspace.AddAsync(first, [new("a.png", shared)], Ct);
+        await _workspace.AddAsync(second, [new("a.png", shared)], Ct);
 
-        await _workspace.AddAsync(first, [("a.png", replacement)], Ct);
-        await _workspace.AddAsync(first, [("a.png", replacement)], Ct);
+        await _workspace.AddAsync(first, [new("a.png", replacement)], Ct);
+        await _workspace.AddAsync(first, [new("a.png", replacement)], Ct);
 
         Assert.Equal(replacement, (await _workspace.ReadAsync([(first, "a.png")], Ct))[(first, "a.png")]);
         Assert.Equal(shared, (await _workspace.ReadAsync([(second, "a.png")], Ct))[(second, "a.png")]);
@@ -90,9 +90,9 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
         var dropped = RandomContent(900);
         var first = await NewInteractionAsync();
         var second = await NewInteractionAsync();
-        await _workspace.AddAsync(first, [("kept.bin", kept), ("dropped.bin", dropped)], Ct);
-        await _workspace.AddAsync(second, [("kept.bin", kept)], Ct);
-        await _workspace.AddAsync(first, [("dropped.bin", kept)], Ct); // `dropped` is now named by no file
+        await _workspace.AddAsync(first, [new("kept.bin", kept), new("dropped.bin", dropped)], Ct);
+        await _workspace.AddAsync(second, [new("kept.bin", kept)], Ct);
+        await _workspace.AddAsync(first, [new("dropped.bin", kept)], Ct); // `dropped` is now named by no file
 
         var deleted = await _workspace.DeleteUnreferencedAsync(batchSize: 1, Ct);
 
@@ -102,7 +102,7 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
         Assert.Equal(kept, (await _workspace.ReadAsync([(first, "dropped.bin")], Ct))[(first, "dropped.bin")]);
         Assert.Equal(new ContentsDeleted(0, 0), await _workspace.DeleteUnreferencedAsync(batchSize: 10, Ct));
 
-        Assert.Equal(new WorkspaceWrite(1, 1, dropped.Length), await _workspace.StoreAsync(second, [("back.bin", dropped)], Ct));
+        Assert.Equal(new WorkspaceWrite(1, 1, dropped.Length), await _workspace.StoreAsync(second, [new("back.bin", dropped)], Ct));
         Assert.Equal(dropped, (await _workspace.ReadAllAsync(second, Ct)).Single(f => f.Name == "back.bin").Content);
     }
 
@@ -125,14 +125,14 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
         var hash = SHA256.HashData(content);
         var owner = await NewInteractionAsync();
         var target = await NewInteractionAsync();
-        await _workspace.AddAsync(owner, [("old.bin", content)], Ct);
-        await _workspace.AddAsync(owner, [("old.bin", RandomContent(10))], Ct); // `content` is now named by no file
+        await _workspace.AddAsync(owner, [new("old.bin", content)], Ct);
+        await _workspace.AddAsync(owner, [new("old.bin", RandomContent(10))], Ct); // `content` is now named by no file
 
         // A prune deleting it, not committed yet: the store finds the content stored, and its file row waits on the lock.
         await using var prune = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
         await using var transaction = await prune.BeginTransactionAsync(Ct);
         Assert.Equal(1, await prune.ExecuteAsync("DELETE FROM workspace_contents WHERE content_hash = @hash", new { hash }, transaction));
-        var store = _workspace.StoreAsync(target, [("new.bin", content)], Ct);
+        var store = _workspace.StoreAsync(target, [new("new.bin", content)], Ct);
         await WaitForBlockedAsync("WITH c AS (");
         await transaction.CommitAsync(Ct);
 
@@ -149,8 +149,8 @@ public sealed class WorkspaceRepositoryTests(DatabaseFixture fixture) : IClassFi
         var hash = SHA256.HashData(content);
         var owner = await NewInteractionAsync();
         var target = await NewInteractionAsync();
-        await _workspace.AddAsync(owner, [("old.bin", content)], Ct);
-        await _workspace.AddAsync(owner, [("old.bin", RandomContent(10))], Ct);
+        await _workspace.AddAsync(owner, [new("old.bin", content)], Ct);
+        await _workspace.AddAsync(owner, [new("old.bin", RandomContent(10))], Ct);
 
         // A store naming the content, not committed yet (its foreign key check holds a lock on the content's row).
         await using var store = await fixture.Database.DataSource.OpenConnectionAsync(Ct);

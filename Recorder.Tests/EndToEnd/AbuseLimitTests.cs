@@ -14,10 +14,8 @@ namespace Recorder.Tests.EndToEnd;
 /// The abuse limits of <c>Recorder:Auth</c>, each on an instance of its own with a low limit: over it, a clear
 /// refusal and nothing changed; other users go on as before.
 /// </summary>
-public sealed class AbuseLimitTests(HubServer server) : IClassFixture<HubServer>
+public sealed class AbuseLimitTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task AfterTooManyWrongTokensEvenTheRightOneIsRefusedWithoutALookupAndOtherUsersConnect()
     {
@@ -155,14 +153,14 @@ public sealed class AbuseLimitTests(HubServer server) : IClassFixture<HubServer>
 
     private static Uri HubUrl(WebApplication instance) => new(new Uri(instance.Urls.First()), RecorderProtocol.HubPath);
 
-    private static async Task<string> RefusalAsync(WebApplication instance, RecorderClientOptions options)
+    private async Task<string> RefusalAsync(WebApplication instance, RecorderClientOptions options)
     {
         var refused = await Assert.ThrowsAsync<RecorderConnectionRefusedException>(
             () => RecorderClient.ConnectAsync(options with { HubUrl = HubUrl(instance) }, Ct));
         return refused.Reason;
     }
 
-    private static async Task<HubConnection> ConnectRawAsync(WebApplication instance, string user, string token)
+    private async Task<HubConnection> ConnectRawAsync(WebApplication instance, string user, string token)
     {
         var connection = new HubConnectionBuilder()
             .WithUrl(new UriBuilder(HubUrl(instance)) { Query = $"user_id={user}&token={token}&recorder_dir=multi_subtask" }.Uri)

@@ -13,13 +13,11 @@ namespace Recorder.Tests.EndToEnd;
 /// still bring every raw to every connection once and in order (a page is cut after its first raw and read on from
 /// there), and a picture past the inline limit is sent without its data, saying why.
 /// </summary>
-public sealed class ByteBoundedDeliveryTests(HubServer server) : IClassFixture<HubServer>
+public sealed class ByteBoundedDeliveryTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
     private const int Notebooks = 30;
     private const int PictureBytes = 96 * 1024;
     private const int Resuming = 5;
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     [Fact]
     public async Task PagesAndOutboxesSmallerThanOneRawStillDeliverEveryRawOnceInOrderToEveryConnection()

@@ -36,10 +36,8 @@ public sealed class LongLeaseDatabaseProxyHubServer : DatabaseProxyHubServer
 }
 
 /// <summary>A run an outage interrupted continues on its own instance once PostgreSQL answers, not after its lease.</summary>
-public sealed class InterruptedRunTests(LongLeaseDatabaseProxyHubServer server) : IClassFixture<LongLeaseDatabaseProxyHubServer>
+public sealed class InterruptedRunTests(LongLeaseDatabaseProxyHubServer server) : TimedTest, IClassFixture<LongLeaseDatabaseProxyHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task ARunAnOutageInterruptedContinuesOnItsOwnInstanceOnceTheDatabaseIsBackNotAfterItsLease()
     {
@@ -72,10 +70,8 @@ public sealed class InterruptedRunTests(LongLeaseDatabaseProxyHubServer server) 
     }
 }
 
-public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : IClassFixture<DatabaseProxyHubServer>
+public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : TimedTest, IClassFixture<DatabaseProxyHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Theory]
     [InlineData(1)]  // shorter than the retries: the run rides it out
     [InlineData(7)]  // longer than the retries (about 6 s): the run stops and is taken up again when its lease runs out

@@ -14,10 +14,8 @@ public sealed class NoSweepHubServer : HubServer
     ];
 }
 
-public sealed class DeliveryTests(NoSweepHubServer server) : IClassFixture<NoSweepHubServer>
+public sealed class DeliveryTests(NoSweepHubServer server) : TimedTest, IClassFixture<NoSweepHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task RawsArriveOnTheNotificationWithoutWaitingForTheSweep()
     {

@@ -6,10 +6,8 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
 
-public sealed class DisconnectGraceTests(GraceHubServer server) : IClassFixture<GraceHubServer>
+public sealed class DisconnectGraceTests(GraceHubServer server) : TimedTest, IClassFixture<GraceHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private Task<string> StatusOfAsync(string id) =>
         server.QueryScalarAsync<string>("SELECT status FROM interactions WHERE interaction_id = @id", new { id });
 

@@ -17,10 +17,8 @@ public sealed class HealthHubServer : HubServer
     ];
 }
 
-public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHubServer>
+public sealed class HealthTests(HealthHubServer server) : TimedTest, IClassFixture<HealthHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task ReadyAndLiveAre200WithEveryCheckNamedWhenEverythingIsUp()
     {
@@ -152,7 +150,7 @@ public sealed class HealthTests(HealthHubServer server) : IClassFixture<HealthHu
         Assert.Equal(1, await server.QueryScalarAsync<long>("SELECT count(*) FROM interactions WHERE user_id = @user", new { user }));
     }
 
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
+    private async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(HttpClient http, string path)
     {
         using var response = await http.GetAsync(path, Ct);
         var text = await response.Content.ReadAsStringAsync(Ct);

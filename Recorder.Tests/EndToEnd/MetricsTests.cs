@@ -4,10 +4,8 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 [Collection(nameof(MetricsTests))]
-public sealed class MetricsTests(HubServer server) : IClassFixture<HubServer>
+public sealed class MetricsTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task MetricsAfterAReplayCountTheRawsAppendedAndPushedThatTheClientReceived()
     {

@@ -20,11 +20,9 @@ public sealed class NginxHubServer : PacedHubServer
     ];
 }
 
-public sealed class NginxClusterTests(NginxHubServer server) : IClassFixture<NginxHubServer>
+public sealed class NginxClusterTests(NginxHubServer server) : TimedTest(TimeSpan.FromSeconds(120)), IClassFixture<NginxHubServer>
 {
     private const int Clients = 4;
-
-    private static CancellationToken Ct => new CancellationTokenSource(TimeSpan.FromSeconds(120)).Token;
 
     private static readonly KeyValuePair<string, string>[] Behind =
     [

@@ -38,7 +38,7 @@ public class PacedHubServer : HubServer
         var start = DateTimeOffset.UtcNow.AddHours(-1);
         var rows = XAgentRunningRecords.ToRows(recording).Select((row, i) => row with { CreateTime = start + i * Gap }).ToList();
         return new RunningRecordRepository(Database.DataSource)
-            .ReplaceAsync(name, rows, [.. recording.Workspace.Select(f => (f.Name, f.Content))], CancellationToken.None)
+            .ReplaceAsync(name, rows, recording.Workspace, CancellationToken.None)
             .WaitAsync(TestEnvironment.Timeout);
     }
 }

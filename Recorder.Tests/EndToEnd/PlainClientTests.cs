@@ -19,10 +19,8 @@ public sealed class LongPacedHubServer : PacedHubServer
 /// The delivery guarantee as a plain SignalR client sees it: no dedupe, no reorder buffer, one <c>Resume(id, lastSeq)</c>
 /// after each reconnect, and every seq arrives exactly once, in order.
 /// </summary>
-public sealed class PlainClientTests(LongPacedHubServer server) : IClassFixture<LongPacedHubServer>
+public sealed class PlainClientTests(LongPacedHubServer server) : TimedTest(TestEnvironment.Timeout * 2), IClassFixture<LongPacedHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout * 2).Token;
-
     [Fact]
     public async Task APlainClientReconnectedAHundredTimesDuringAPacedReplaySeesEverySeqOnceInOrder()
     {

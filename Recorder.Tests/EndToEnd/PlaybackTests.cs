@@ -28,11 +28,9 @@ public sealed class PlaybackHubServer : PacedHubServer
 /// control works from the instance that does not run the replay, a takeover keeps a paused run paused, bad inputs
 /// are refused with a clear text and change nothing. Timings are asserted loosely (the figures are the bench's).
 /// </summary>
-public sealed class PlaybackTests(PlaybackHubServer server) : IClassFixture<PlaybackHubServer>
+public sealed class PlaybackTests(PlaybackHubServer server) : TimedTest, IClassFixture<PlaybackHubServer>
 {
     private static readonly TimeSpan PauseWatched = TimeSpan.FromSeconds(1.2);
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     private static Uri HubUrlOf(WebApplication app) => new(new Uri(app.Urls.First()), RecorderProtocol.HubPath);
 

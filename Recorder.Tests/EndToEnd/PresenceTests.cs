@@ -7,10 +7,8 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 /// <summary>Who is connected where: an instance's rows of <c>hub_connections</c> follow the connections it really holds.</summary>
-public sealed class PresenceTests(HubServer server) : IClassFixture<HubServer>
+public sealed class PresenceTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task AnInstancePrunedByAPeerWhileItsHeartbeatWasLateGetsItsConnectionsBackAtOnce()
     {

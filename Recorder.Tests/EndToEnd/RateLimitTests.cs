@@ -14,10 +14,8 @@ public sealed class RateLimitedHubServer : HubServer
         [new("Recorder:Auth:ConnectsPerUserPerMinute", PerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 }
 
-public sealed class RateLimitTests(RateLimitedHubServer server) : IClassFixture<RateLimitedHubServer>
+public sealed class RateLimitTests(RateLimitedHubServer server) : TimedTest, IClassFixture<RateLimitedHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task TokenGuessesForOneUserAreCutOffWith429AndOtherUsersConnectAsBefore()
     {

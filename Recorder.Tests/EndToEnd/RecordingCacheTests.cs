@@ -8,10 +8,8 @@ namespace Recorder.Tests.EndToEnd;
 /// The hub keeps parsed recordings in memory for the runs that replay them; a recording changed since is read afresh,
 /// whether it is a folder (a file added, removed or rewritten) or an import (the rows replaced).
 /// </summary>
-public sealed class RecordingCacheTests(HubServer server) : IClassFixture<HubServer>
+public sealed class RecordingCacheTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task AFolderChangedBetweenTwoReplaysIsReadAfresh()
     {

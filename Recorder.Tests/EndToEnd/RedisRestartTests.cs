@@ -31,10 +31,8 @@ public sealed class OwnRedisHubServer : PacedHubServer
     }
 }
 
-public sealed class RedisRestartTests(OwnRedisHubServer server) : IClassFixture<OwnRedisHubServer>
+public sealed class RedisRestartTests(OwnRedisHubServer server) : TimedTest, IClassFixture<OwnRedisHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task ARedisRestartMidRunLosesAndRepeatsNothing()
     {

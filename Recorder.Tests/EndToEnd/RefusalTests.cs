@@ -8,10 +8,8 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
 
-public sealed class RefusalTests(HubServer server) : IClassFixture<HubServer>
+public sealed class RefusalTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private async Task<string> RefusalOfAsync(RecorderClientOptions options) =>
         (await Assert.ThrowsAsync<RecorderConnectionRefusedException>(() => RecorderClient.ConnectAsync(options, Ct))).Reason;
 

@@ -11,12 +11,10 @@ namespace Recorder.Tests.EndToEnd;
 /// Every refusal docs/protocol.md lists ("Connecting"), word for word, over the query string and over headers, and
 /// that a refused connect creates nothing.
 /// </summary>
-public sealed class RefusalTextTests(HubServer server) : IClassFixture<HubServer>
+public sealed class RefusalTextTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
     private const string Absolute = "recorder_dir must be a path relative to the recordings root, not an absolute path.";
     private const string Segments = "recorder_dir must not contain '..', '.' or empty path segments: it must stay inside the recordings root.";
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     public static TheoryData<UserKind, string?, string, string, bool> Cases => new()
     {

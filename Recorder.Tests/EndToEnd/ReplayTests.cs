@@ -8,10 +8,8 @@ using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.EndToEnd;
 
-public sealed class ReplayTests(HubServer server) : IClassFixture<HubServer>
+public sealed class ReplayTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Theory]
     [InlineData(RecorderWireProtocol.Json)]
     [InlineData(RecorderWireProtocol.MessagePack)]

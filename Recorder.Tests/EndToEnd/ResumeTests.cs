@@ -6,10 +6,8 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
 
-public sealed class ResumeTests(PacedHubServer server) : IClassFixture<PacedHubServer>
+public sealed class ResumeTests(PacedHubServer server) : TimedTest, IClassFixture<PacedHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Theory]
     [InlineData(RecorderWireProtocol.Json)]
     [InlineData(RecorderWireProtocol.MessagePack)]

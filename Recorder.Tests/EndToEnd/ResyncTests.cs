@@ -11,10 +11,8 @@ public sealed class NoRunHubServer : HubServer
     protected override IEnumerable<KeyValuePair<string, string>> Settings => [new("Recorder:Runs:MaxConcurrentRuns", "0")];
 }
 
-public sealed class ResyncTests(NoRunHubServer server) : IClassFixture<NoRunHubServer>
+public sealed class ResyncTests(NoRunHubServer server) : TimedTest, IClassFixture<NoRunHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     // A raw committed with the triggers off (session_replication_role = replica): no notification is sent, as if the
     // listener had missed it. Only the delivery's sweep can find it.
     private const string WriteSilentlySql = """

@@ -20,7 +20,7 @@ public sealed class RetentionTests(RetentionHubServer server) : IClassFixture<Re
                 """, new { id, user, status, age }).WaitAsync(TestEnvironment.Timeout);
         }
 
-        await new WorkspaceRepository(server.Database.DataSource).AddAsync(id, [("f.bin", Guid.NewGuid().ToByteArray())], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+        await new WorkspaceRepository(server.Database.DataSource).AddAsync(id, [new("f.bin", Guid.NewGuid().ToByteArray())], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
         return id;
     }
 

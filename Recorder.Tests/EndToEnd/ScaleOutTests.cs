@@ -25,10 +25,8 @@ public sealed class RedisHubServer : PacedHubServer
     ];
 }
 
-public sealed class ScaleOutTests(RedisHubServer server) : IClassFixture<RedisHubServer>
+public sealed class ScaleOutTests(RedisHubServer server) : TimedTest, IClassFixture<RedisHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private static Uri HubUrlOf(WebApplication app) => new(new Uri(app.Urls.First()), RecorderProtocol.HubPath);
 
     [Theory]

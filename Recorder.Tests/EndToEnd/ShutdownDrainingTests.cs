@@ -7,10 +7,8 @@ namespace Recorder.Tests.EndToEnd;
 /// Once an instance is stopping it answers every new request with 503 and closes the connection, so that a client
 /// reconnecting at once goes to another instance instead of opening a connection that holds the shutdown up.
 /// </summary>
-public sealed class ShutdownDrainingTests(HubServer server) : IClassFixture<HubServer>
+public sealed class ShutdownDrainingTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task WhileTheInstanceStopsNewRequestsGet503AndConnectionClose()
     {

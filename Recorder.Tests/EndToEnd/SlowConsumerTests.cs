@@ -18,10 +18,8 @@ public sealed class SlowConsumerHubServer : HubServer
     ];
 }
 
-public sealed class SlowConsumerTests(SlowConsumerHubServer server) : IClassFixture<SlowConsumerHubServer>
+public sealed class SlowConsumerTests(SlowConsumerHubServer server) : TimedTest(TestEnvironment.Timeout * 2), IClassFixture<SlowConsumerHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout * 2).Token;
-
     [Fact]
     public async Task AConnectionThatStopsReadingDelaysNoOtherAndIsClosedAfterTheTimeout()
     {

@@ -17,10 +17,8 @@ public sealed class FastPongHubServer : HubServer
 }
 
 /// <summary>The periodic pong goes to every connection of the instance; one that does not read holds up no other's.</summary>
-public sealed class StuckPongTests(FastPongHubServer server) : IClassFixture<FastPongHubServer>
+public sealed class StuckPongTests(FastPongHubServer server) : TimedTest(TestEnvironment.Timeout * 2), IClassFixture<FastPongHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout * 2).Token;
-
     [Fact]
     public async Task PongsKeepComingToOtherConnectionsWhileOneIsStuck()
     {

@@ -7,10 +7,8 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 /// <summary>A run taken over by another instance replays the version of its recording it began with, or stops.</summary>
-public sealed class TakeoverTests(NoRunHubServer server) : IClassFixture<NoRunHubServer>
+public sealed class TakeoverTests(NoRunHubServer server) : TimedTest, IClassFixture<NoRunHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task ARunTakenOverAfterItsRecordingWasReimportedFailsInsteadOfSplicingTwoRecordings()
     {

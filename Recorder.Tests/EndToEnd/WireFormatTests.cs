@@ -10,7 +10,7 @@ namespace Recorder.Tests.EndToEnd;
 /// The envelope as it is on the wire, read from a raw WebSocket (no SignalR client in between): snake_case keys in
 /// the documented order, nulls present, non-ASCII text as it is (not \u-escaped), as docs/protocol.md shows it.
 /// </summary>
-public sealed class WireFormatTests(NoRunHubServer server) : IClassFixture<NoRunHubServer>
+public sealed class WireFormatTests(NoRunHubServer server) : TimedTest, IClassFixture<NoRunHubServer>
 {
     private static readonly string[] EnvelopeKeys =
         ["status", "success", "message", "data", "current", "node_id", "workspace_file_list", "interaction_id", "seq"];
@@ -20,8 +20,6 @@ public sealed class WireFormatTests(NoRunHubServer server) : IClassFixture<NoRun
         "interaction_id", "user_id", "create_time", "update_time", "description", "agent", "mode", "file_list",
         "recorder_root_dir", "status", "message", "current_step", "is_deleted", "call_method", "last_seq",
     ];
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     [Fact]
     public async Task TheConnectEnvelopeAndARawAreSnakeCaseWithNullsPresentAndTextAsItIs()
@@ -140,10 +138,10 @@ public sealed class WireFormatTests(NoRunHubServer server) : IClassFixture<NoRun
         return new FrameReader(socket);
     }
 
-    private static async Task<JsonElement> NextMessageAsync(FrameReader socket) => (await NextMessageWithTextAsync(socket)).Envelope;
+    private async Task<JsonElement> NextMessageAsync(FrameReader socket) => (await NextMessageWithTextAsync(socket)).Envelope;
 
     /// <summary>The next <c>Message</c> invocation's envelope, and the frame's text as it came.</summary>
-    private static async Task<(JsonElement Envelope, string Text)> NextMessageWithTextAsync(FrameReader socket)
+    private async Task<(JsonElement Envelope, string Text)> NextMessageWithTextAsync(FrameReader socket)
     {
         while (true)
         {

@@ -12,13 +12,11 @@ namespace Recorder.Tests.EndToEnd;
 /// <c>POST /api/workspace/file</c> as the workspace panel of XAgent's web UI calls it: each kind of file in the
 /// original's reply, each failure in its words, and names that try to leave the workspace.
 /// </summary>
-public sealed class WorkspaceFileApiTests(HubServer server) : IClassFixture<HubServer>, IAsyncLifetime
+public sealed class WorkspaceFileApiTests(HubServer server) : TimedTest, IClassFixture<HubServer>, IAsyncLifetime
 {
     private const string Recording = "workspace_kinds";
     private static readonly byte[] Pdf = Encoding.ASCII.GetBytes("%PDF-1.4\n% not really a document\n");
     private static readonly byte[] Binary = [0xFF, 0xFE, 0x00, 0x81];
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     private readonly HttpClient _http = new();
     private string _user = "";

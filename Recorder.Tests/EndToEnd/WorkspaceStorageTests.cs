@@ -7,13 +7,12 @@ using Recorder.Client.Contracts;
 using Recorder.Data.Workspace;
 using Recorder.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Recorder.XAgent;
 
 namespace Recorder.Tests.EndToEnd;
 
-public sealed class WorkspaceStorageTests(HubServer server, ITestOutputHelper output) : IClassFixture<HubServer>
+public sealed class WorkspaceStorageTests(HubServer server, ITestOutputHelper output) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private const int ExtraFiles = 8;
     private const int ExtraFileBytes = 1024 * 1024;
 
@@ -74,7 +73,7 @@ public sealed class WorkspaceStorageTests(HubServer server, ITestOutputHelper ou
         // The store itself, as a run makes it, of the same workspace: first with new contents, then with all of them stored.
         var workspace = new WorkspaceRepository(server.Database.DataSource);
         var contents = Directory.GetFiles(workspaceFolder).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToList();
-        var fresh = contents.Select(f => (f.Item1, RandomNumberGenerator.GetBytes(f.Item2.Length))).ToList();
+        var fresh = contents.Select(f => new WorkspaceFile(f.Item1, RandomNumberGenerator.GetBytes(f.Item2.Length))).ToList();
         var timer = Stopwatch.StartNew();
         var newWrite = await workspace.StoreAsync(firstId, fresh, Ct);
         var newTook = timer.Elapsed;

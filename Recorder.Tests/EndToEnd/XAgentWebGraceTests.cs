@@ -3,10 +3,8 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 /// <summary>An XAgent web socket that drops and stays away is treated like a hub connection: the disconnect grace closes its run.</summary>
-public sealed class XAgentWebGraceTests(GraceHubServer server) : IClassFixture<GraceHubServer>
+public sealed class XAgentWebGraceTests(GraceHubServer server) : TimedTest, IClassFixture<GraceHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task ASocketThatDropsAndStaysAwayHasItsRunClosedAfterTheGrace()
     {

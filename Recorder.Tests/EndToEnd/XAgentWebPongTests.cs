@@ -12,10 +12,8 @@ public sealed class SocketPongHubServer : HubServer
 }
 
 /// <summary>The XAgent web socket's keep-alive: pongs from the run's start, a lone ping answered, the UI's answering pings not.</summary>
-public sealed class XAgentWebPongTests(SocketPongHubServer server) : IClassFixture<SocketPongHubServer>
+public sealed class XAgentWebPongTests(SocketPongHubServer server) : TimedTest, IClassFixture<SocketPongHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     [Fact]
     public async Task PongsComeAtTheIntervalOnceTheRunIsRequestedAndTheUisAnsweringPingsDoNotBounce()
     {

@@ -7,10 +7,8 @@ namespace Recorder.Tests.EndToEnd;
 /// The XAgent web socket on the hub's interactions, runs and delivery: a socket that drops mid-run re-attaches with its
 /// client_id and <c>after_seq</c> with no gap or repeat; an interaction started over the socket is resumed from the hub.
 /// </summary>
-public sealed class XAgentWebReattachTests(PacedHubServer server) : IClassFixture<PacedHubServer>
+public sealed class XAgentWebReattachTests(PacedHubServer server) : TimedTest, IClassFixture<PacedHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private async Task<int> TotalRawsAsync() =>
         (await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"))).Count;
 

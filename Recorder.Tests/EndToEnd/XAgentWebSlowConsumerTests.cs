@@ -7,10 +7,8 @@ using Recorder.Tests.Infrastructure;
 namespace Recorder.Tests.EndToEnd;
 
 /// <summary>An XAgent web socket that stops reading is reset by the same slow-consumer rule as a hub connection, and its client_id re-attaches and gets every raw.</summary>
-public sealed class XAgentWebSlowConsumerTests(SlowConsumerHubServer server) : IClassFixture<SlowConsumerHubServer>
+public sealed class XAgentWebSlowConsumerTests(SlowConsumerHubServer server) : TimedTest(TestEnvironment.Timeout * 2), IClassFixture<SlowConsumerHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout * 2).Token;
-
     [Fact]
     public async Task ASocketThatStopsReadingIsResetAfterTheTimeoutAndItsClientIdReattachesToEveryRaw()
     {

@@ -12,7 +12,7 @@ namespace Recorder.Tests.EndToEnd;
 /// replay in the original's shape and key order, rendered as the chat view renders them; every refusal in its words;
 /// frames the server does not take.
 /// </summary>
-public sealed class XAgentWebSocketTests(HubServer server) : IClassFixture<HubServer>
+public sealed class XAgentWebSocketTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
     public static readonly string[] RefusalKeys = ["data", "status", "message", "success"];
     public static readonly string[] ConnectKeys = ["data", "status", "message", "success", "interaction_id", "seq"];
@@ -25,8 +25,6 @@ public sealed class XAgentWebSocketTests(HubServer server) : IClassFixture<HubSe
     ];
 
     private const string ProductionMode = "XAgentServer is running in production mode, if you want to use it, please contact the administrator.";
-
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
 
     [Fact]
     public async Task AMultiSubtaskReplayReachesTheUiOnceInSeqOrderInTheOriginalsShapeAndRendersWithItsPicture()

@@ -93,7 +93,7 @@ public class HubServer : IAsyncLifetime
     /// <summary>Imports <paramref name="recording"/> into <c>running_record</c> under <paramref name="name"/> (replacing an earlier import), with its workspace.</summary>
     public Task ImportAsync(string name, XAgentRecording recording, CancellationToken cancellationToken) =>
         new RunningRecordRepository(Database.DataSource).ReplaceAsync(
-            name, XAgentRunningRecords.ToRows(recording), [.. recording.Workspace.Select(f => (f.Name, f.Content))], cancellationToken);
+            name, XAgentRunningRecords.ToRows(recording), recording.Workspace, cancellationToken);
 
     /// <summary>Imports the fixture folder <paramref name="fixture"/> under <paramref name="name"/>.</summary>
     public async Task ImportAsync(string name, string fixture, CancellationToken cancellationToken) =>

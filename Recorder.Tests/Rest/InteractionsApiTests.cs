@@ -8,10 +8,8 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Rest;
 
-public sealed class InteractionsApiTests(HubServer server) : IClassFixture<HubServer>
+public sealed class InteractionsApiTests(HubServer server) : TimedTest, IClassFixture<HubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(string pathAndQuery)
     {
         using var http = new HttpClient { BaseAddress = server.BaseUrl };

@@ -10,10 +10,8 @@ using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Rest;
 
-public sealed class RecordingUploadTests(UploadHubServer server) : IClassFixture<UploadHubServer>
+public sealed class RecordingUploadTests(UploadHubServer server) : TimedTest, IClassFixture<UploadHubServer>
 {
-    private static CancellationToken Ct => new CancellationTokenSource(TestEnvironment.Timeout).Token;
-
     private static byte[] Zip(Action<ZipArchive> fill)
     {
         using var memory = new MemoryStream();

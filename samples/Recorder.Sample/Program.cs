@@ -20,7 +20,7 @@ try
         Token = args.ElementAtOrDefault(2) ?? "recorder-demo-token",
         RecorderDir = args.ElementAtOrDefault(3) ?? "demo",
     }, stop.Token);
-    Console.WriteLine($"interaction {client.InteractionId}: {client.Connected.Message}");
+    Console.WriteLine($"interaction {client.InteractionId}: {client.Connected.Message} ({client.Interaction.Status}, {client.Interaction.RecorderRootDir})");
 
     await client.StartRecorderAsync(stop.Token);
     await foreach (var message in client.ReadMessagesAsync(stop.Token))
