@@ -1,7 +1,7 @@
 using Recorder.Hub.Auth;
 using Recorder.Hub.Data;
 using Recorder.Hub.Health;
-using Recorder.Hub.Hub;
+using Recorder.Hub.Connect;
 using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;

@@ -68,7 +68,7 @@ public sealed class RecorderMetrics
     public void Connected(bool created) =>
         _connects.Add(1, new KeyValuePair<string, object?>("outcome", created ? "created" : "reattached"));
 
-    /// <summary><paramref name="reason"/> is one of a few fixed words (<see cref="Hub.ConnectDecision.RefusalKind"/>), never the message.</summary>
+    /// <summary><paramref name="reason"/> is one of a few fixed words (<see cref="Connect.ConnectDecision.RefusalKind"/>), never the message.</summary>
     public void Refused(string reason)
     {
         _connects.Add(1, new KeyValuePair<string, object?>("outcome", "refused"));

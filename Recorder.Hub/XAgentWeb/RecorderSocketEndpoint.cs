@@ -1,6 +1,6 @@
 using Recorder.Hub.Auth;
 using Microsoft.Extensions.Options;
-using Recorder.Hub.Hub;
+using Recorder.Hub.Connect;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Runs;
 

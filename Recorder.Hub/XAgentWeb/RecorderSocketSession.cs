@@ -54,7 +54,7 @@ internal sealed partial class RecorderSocketSession(RecorderSocketEndpoint endpo
                 refusal = $"{AfterSeqKey} must be a whole number, 0 or more.";
             }
 
-            Hub.ConnectDecision decision = refusal is null
+            Connect.ConnectDecision decision = refusal is null
                 ? await endpoint.Sessions.ConnectAsync(_connectionId, userId!, clientId, query[Client.Contracts.RecorderProtocol.RecorderDirKey], NullIfEmpty(query[Client.Contracts.RecorderProtocol.SpeedKey]), _aborted)
                 : new(null, false, refusal);
             if (decision.Interaction is null)

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Recorder.Data.Interactions;
 using Recorder.Data.Workspace;
 using Recorder.Hub.Auth;
-using Recorder.Hub.Hub;
+using Recorder.Hub.Connect;
 
 namespace Recorder.Hub.XAgentWeb;
 

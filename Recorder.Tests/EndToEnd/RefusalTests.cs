@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client;
 using Recorder.Client.Contracts;
-using Recorder.Hub.Hub;
+using Recorder.Hub.Connect;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;

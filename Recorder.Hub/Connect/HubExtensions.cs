@@ -1,7 +1,7 @@
 using Recorder.Client.Contracts;
 using StackExchange.Redis;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 public static class HubExtensions
 {

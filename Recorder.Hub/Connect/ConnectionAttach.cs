@@ -4,7 +4,7 @@ using Recorder.Data.Interactions;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Presence;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>
 /// What happens when a connection arrives, hub connection or XAgent web socket alike, in one order: the connection is

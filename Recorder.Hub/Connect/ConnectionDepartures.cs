@@ -1,7 +1,7 @@
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Presence;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>What happens when a connection leaves, hub connection or XAgent web socket alike, in one order.</summary>
 public sealed partial class ConnectionDepartures(

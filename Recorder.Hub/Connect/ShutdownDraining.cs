@@ -1,4 +1,4 @@
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>
 /// Once the instance is stopping, new requests get 503: SignalR has already closed its connections, and a client

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Recorder.Client.Contracts;
 using Recorder.Hub.Presence;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>Sends <c>Pong</c> to every attached connection of this instance every 20 seconds, like the original.</summary>
 public sealed partial class PongService(

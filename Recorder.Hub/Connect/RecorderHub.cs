@@ -3,7 +3,7 @@ using Recorder.Client.Contracts;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Runs;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>
 /// The hub at <see cref="RecorderProtocol.HubPath"/>, a page of one-line methods: arrivals, departures and

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Recorder.Hub.Auth;
 using Recorder.Hub.Presence;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>
 /// What one connection may ask of <c>Resume</c>: so many calls per second (each moves a cursor and may read a page

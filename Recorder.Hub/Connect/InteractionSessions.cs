@@ -12,7 +12,7 @@ using Recorder.Hub.Recordings;
 using Recorder.Hub.Replay;
 using Recorder.Hub.Runs;
 
-namespace Recorder.Hub.Hub;
+namespace Recorder.Hub.Connect;
 
 /// <summary>The connect, re-attach and attach-another rules behind <see cref="RecorderHub"/>.</summary>
 public sealed partial class InteractionSessions(
