@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using Dapper;
 using Recorder.Data.Recordings;
-using Recorder.Hub.Replay;
+using Recorder.Hub.Playback;
 using Recorder.XAgent;
 using Recorder.XAgent.Disk;
 using Recorder.XAgent.Replay;

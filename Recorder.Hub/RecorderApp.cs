@@ -8,7 +8,6 @@ using Recorder.Hub.Presence;
 using Recorder.Hub.Proxy;
 using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
-using Recorder.Hub.Replay;
 using Recorder.Hub.Rest;
 using Recorder.Hub.Retention;
 using Recorder.Hub.Runs;
@@ -28,7 +27,7 @@ public static class RecorderApp
         builder.AddRecorderData();
         builder.AddRecorderHealth();
         builder.AddRecorderMetrics();
-        builder.AddReplay();
+        builder.AddRecordings();
         builder.AddPlayback();
         builder.AddPresence();
         builder.AddRuns();

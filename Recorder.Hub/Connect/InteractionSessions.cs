@@ -9,7 +9,6 @@ using Recorder.Hub.Health;
 using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Recordings;
-using Recorder.Hub.Replay;
 using Recorder.Hub.Runs;
 
 namespace Recorder.Hub.Connect;

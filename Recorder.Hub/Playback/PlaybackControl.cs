@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Recorder.Data.Interactions;
-using Recorder.Hub.Replay;
 
 namespace Recorder.Hub.Playback;
 

@@ -2,9 +2,13 @@ namespace Recorder.Hub.Playback;
 
 public static class PlaybackExtensions
 {
-    /// <summary>Pause, play, speed and skip-to-end of a run, from any instance (the bounds are in <c>Recorder:Replay</c>).</summary>
+    /// <summary>
+    /// The pace of a run (<c>Recorder:Replay</c>: the default speed, its bounds, the longest gap) and its pause, play,
+    /// speed and skip-to-end from any instance.
+    /// </summary>
     public static IHostApplicationBuilder AddPlayback(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ReplayOptions>().BindConfiguration(ReplayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PlaybackSignals>();
         builder.Services.AddSingleton<PlaybackControl>();
         return builder;

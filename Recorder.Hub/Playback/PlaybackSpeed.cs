@@ -1,5 +1,4 @@
 using System.Globalization;
-using Recorder.Hub.Replay;
 
 namespace Recorder.Hub.Playback;
 

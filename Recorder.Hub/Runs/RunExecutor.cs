@@ -7,7 +7,6 @@ using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Recordings;
-using Recorder.Hub.Replay;
 using Recorder.XAgent;
 using Recorder.XAgent.Replay;
 

@@ -146,7 +146,15 @@ public sealed class RawSignalRSocket : IAsyncDisposable
     /// <summary>Calls <c>Ping</c> as a non-blocking invocation and waits for the <c>Pong</c>: the connection still serves.</summary>
     public async Task<bool> PingPongsAsync()
     {
-        await SendAsync("{\"type\":1,\"target\":\"Ping\",\"arguments\":[]}\u001e");
+        try
+        {
+            await SendAsync("{\"type\":1,\"target\":\"Ping\",\"arguments\":[]}\u001e");
+        }
+        catch (Exception exception) when (exception is WebSocketException or IOException)
+        {
+            return false; // the server has already dropped the connection (a reset, as after a 1007 close)
+        }
+
         while (true)
         {
             var frame = await ReadFrameAsync();

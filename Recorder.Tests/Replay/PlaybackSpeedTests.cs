@@ -1,5 +1,4 @@
 using Recorder.Hub.Playback;
-using Recorder.Hub.Replay;
 
 namespace Recorder.Tests.Replay;
 

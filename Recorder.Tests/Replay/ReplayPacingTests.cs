@@ -1,4 +1,4 @@
-using Recorder.Hub.Replay;
+using Recorder.Hub.Playback;
 using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.Replay;

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Recorder.Hub.Replay;
+namespace Recorder.Hub.Playback;
 
 /// <summary>The <c>Recorder:Replay</c> section.</summary>
 public sealed class ReplayOptions : IValidatableObject

@@ -1,6 +1,6 @@
 using Recorder.XAgent.Replay;
 
-namespace Recorder.Hub.Replay;
+namespace Recorder.Hub.Playback;
 
 /// <summary>How long to wait before a step, from the gap between the records' times.</summary>
 public static class ReplayPacing

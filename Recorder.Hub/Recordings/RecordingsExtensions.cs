@@ -1,12 +1,10 @@
-using Recorder.Hub.Recordings;
+namespace Recorder.Hub.Recordings;
 
-namespace Recorder.Hub.Replay;
-
-public static class ReplayExtensions
+public static class RecordingsExtensions
 {
-    public static IHostApplicationBuilder AddReplay(this IHostApplicationBuilder builder)
+    /// <summary>Where a <c>recorder_dir</c> is looked up (in <see cref="RecordingResolver"/>'s order) and the parsed recordings kept.</summary>
+    public static IHostApplicationBuilder AddRecordings(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ReplayOptions>().BindConfiguration(ReplayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RecordingCache>();
         builder.Services.AddSingleton<RunningRecordSource>();
         builder.Services.AddSingleton<DiskRecordingSource>();
