@@ -67,6 +67,29 @@ public sealed class DisconnectGraceTests(GraceHubServer server) : TimedTest, ICl
     }
 
     [Fact]
+    public async Task APausedRunWhoseClientLeftIsStoppedWhenItsInteractionIsClosed()
+    {
+        // Paused, the run commits nothing, so the write fence never gets a say: only the close's cancel can stop it.
+        var (user, token) = await server.NewUserAsync();
+        string id;
+        await using (var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, PacedHubServer.Recording), Ct))
+        {
+            id = client.InteractionId;
+            await client.StartRecorderAsync(Ct);
+            await using var messages = client.ReadMessagesAsync(Ct).GetAsyncEnumerator(Ct);
+            Assert.True(await messages.MoveNextAsync());
+            await client.PauseAsync(Ct);
+        }
+
+        await Eventually.UntilAsync(() => StatusOfAsync(id), s => s == RecorderStatus.Closed, TestEnvironment.Timeout, "the interaction to close");
+        var scheduler = server.Services.GetRequiredService<RunScheduler>();
+        await Eventually.UntilAsync(() => Task.FromResult(scheduler.ActiveRuns), n => n == 0, TestEnvironment.Timeout, "the paused run to stop");
+        var statuses = await server.QueryAsync<string>("SELECT status FROM raw WHERE interaction_id = @id ORDER BY seq", new { id });
+        Assert.True(statuses.Count < (await Replays.ExpectedStatusesAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"))).Count, "the run was not paused mid-way");
+        Assert.DoesNotContain(RecorderStatus.Finished, statuses);
+    }
+
+    [Fact]
     public async Task AClientThatComesBackWithinTheGraceKeepsItsRun()
     {
         var (user, token) = await server.NewUserAsync();
