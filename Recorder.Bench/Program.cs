@@ -10,6 +10,7 @@ var root = new RootCommand("Recorder end-to-end load harness: a fresh database, 
     ResumeScenario.CreateCommand(),
     StormScenario.CreateCommand(),
     PacedScenario.CreateCommand(),
+    ControlScenario.CreateCommand(),
     IdleClients.CreateCommand(),
     PacedClients.CreateCommand(),
 };
