@@ -3,7 +3,6 @@ using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Recorder.Data.Interactions;
-using Recorder.Data.Users;
 using Recorder.Data.Workspace;
 using Recorder.Tests.Infrastructure;
 
@@ -33,22 +32,10 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : TimedTest, IClass
         base.Dispose(disposing);
     }
 
-    private async Task<string> NewUserAsync()
-    {
-        var userId = $"u{Guid.NewGuid():N}";
-        await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "token-of-the-test", "", "", true, true, Ct);
-        return userId;
-    }
-
     [Fact]
     public async Task ConcurrentRunRequestsShareStatementsAndEachRunIsRequestedExactlyOnce()
     {
-        var userId = await NewUserAsync();
-        var ids = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid().ToString("N")).ToList();
-        foreach (var id in ids)
-        {
-            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
-        }
+        var ids = await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, 40, Ct);
 
         var interactions = new InteractionRepository(DataSource);
         var results = await Task.WhenAll(ids.Concat(ids).Select(id => Task.Run(() => interactions.RequestRunAsync(id, Ct))))
@@ -69,12 +56,7 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : TimedTest, IClass
     [Fact]
     public async Task AStoreTheServerRefusesFailsAloneAndTheStoresBatchedWithItAreKept()
     {
-        var userId = await NewUserAsync();
-        var good = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid().ToString("N")).ToList();
-        foreach (var id in good)
-        {
-            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
-        }
+        var good = await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, 12, Ct);
 
         var workspace = new WorkspaceRepository(DataSource);
         var content = Guid.NewGuid().ToByteArray();
@@ -99,12 +81,7 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : TimedTest, IClass
     [Fact]
     public async Task AContentThisRepositoryStoredIsNotAskedForAgainAndAPruneSinceIsNoticed()
     {
-        var userId = await NewUserAsync();
-        var ids = Enumerable.Range(0, 3).Select(_ => Guid.NewGuid().ToString("N")).ToList();
-        foreach (var id in ids)
-        {
-            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, id, userId, Ct);
-        }
+        var ids = await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, 3, Ct);
 
         var workspace = new WorkspaceRepository(DataSource);
         var content = Guid.NewGuid().ToByteArray();

@@ -3,7 +3,6 @@ using Dapper;
 using Npgsql;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
-using Recorder.Data.Users;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Data;
@@ -21,7 +20,7 @@ public sealed class LockOrderTests(DatabaseFixture fixture) : TimedTest, IClassF
     public async Task ConcurrentGroupCommitsLeaseRenewalsAndRequestsOfTheSameInteractionsNeverDeadlock()
     {
         var applicationName = $"lock-order-{Guid.NewGuid():N}";
-        var ids = Enumerable.Range(0, 400).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+        var ids = await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, 400, Ct);
         var seqs = ids.ToDictionary(id => id, _ => 0L);
         var before = await DeadlocksAsync();
         // Plans as a big table gets them (index lookups in the order of the statement's own input), whatever the size
@@ -34,11 +33,8 @@ public sealed class LockOrderTests(DatabaseFixture fixture) : TimedTest, IClassF
         {
             var interactions = new InteractionRepository(dataSource);
             var raws = new RawRepository(dataSource);
-            var userId = $"u{Guid.NewGuid():N}";
-            await new UserRepository(dataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
             foreach (var id in ids)
             {
-                await TestInteractions.InsertWaitingAsync(dataSource, id, userId, Ct);
                 Assert.True(await interactions.RequestRunAsync(id, Ct));
             }
 

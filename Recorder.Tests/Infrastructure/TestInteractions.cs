@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Recorder.Data.Users;
 
 namespace Recorder.Tests.Infrastructure;
 
@@ -16,5 +17,19 @@ public static class TestInteractions
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         Assert.Equal(1, await connection.ExecuteAsync(new CommandDefinition(InsertSql, new { interactionId, userId }, cancellationToken: cancellationToken)));
+    }
+
+    /// <summary><paramref name="count"/> waiting interactions of one new user; their ids.</summary>
+    public static async Task<IReadOnlyList<string>> InsertWaitingAsync(NpgsqlDataSource dataSource, int count, CancellationToken cancellationToken)
+    {
+        var userId = $"u{Guid.NewGuid():N}";
+        await new UserRepository(dataSource).UpsertAsync(userId, "token-of-the-test", "", "", true, true, cancellationToken);
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+        foreach (var id in ids)
+        {
+            await InsertWaitingAsync(dataSource, id, userId, cancellationToken);
+        }
+
+        return ids;
     }
 }
