@@ -46,8 +46,8 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
             FOR NO KEY UPDATE) l
         JOIN unnest(@ids::text[], @owners::text[], @leases::interval[]) AS r(interaction_id, owner, lease) USING (interaction_id)
         WHERE i.interaction_id = l.interaction_id AND NOT i.run_requested AND i.status = 'waiting'
-        RETURNING i.interaction_id, r.owner IS NOT NULL AND i.run_owner = r.owner AS claimed, i.user_id, i.recorder_dir, i.last_seq,
-                  i.recording_version, i.replay_speed, i.paused, i.control_version
+        RETURNING i.interaction_id, i.user_id, i.recorder_dir, i.last_seq, i.recording_version, i.replay_speed, i.paused,
+                  i.control_version, r.owner IS NOT NULL AND i.run_owner = r.owner AS claimed
         """;
 
     /// <summary>
@@ -69,38 +69,26 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     {
         // A second request of the same run in the batch is the no-op.
         var distinct = requests.DistinctBy(r => r.InteractionId, StringComparer.Ordinal).ToList();
-        var rows = (await dataSource.QueryListAsync<RequestedRow>(RequestRunsSql, new
+        var args = new
+        {
+            ids = distinct.Select(r => r.InteractionId).ToArray(),
+            owners = distinct.Select(r => r.Owner).ToArray(),
+            leases = distinct.Select(r => r.Lease).ToArray(),
+        };
+        var rows = (await DbRetry.RunAsync(async ct =>
             {
-                ids = distinct.Select(r => r.InteractionId).ToArray(),
-                owners = distinct.Select(r => r.Owner).ToArray(),
-                leases = distinct.Select(r => r.Lease).ToArray(),
+                // Each row is the run's claim, then whether the request took the lease.
+                await using var connection = await dataSource.OpenConnectionAsync(ct);
+                return await connection.QueryAsync<RunClaim, bool, (RunClaim Claim, bool Claimed)>(
+                    new CommandDefinition(RequestRunsSql, args, cancellationToken: ct), (claim, claimed) => (claim, claimed), splitOn: "claimed");
             }, cancellationToken))
-            .ToDictionary(r => r.InteractionId, StringComparer.Ordinal);
+            .ToDictionary(r => r.Claim.InteractionId, StringComparer.Ordinal);
         return [.. requests.Select(r => rows.Remove(r.InteractionId, out var row)
-            ? new RunRequestOutcome(true, row.Claimed ? row.ToClaim() : null)
+            ? new RunRequestOutcome(true, row.Claimed ? row.Claim : null)
             : new RunRequestOutcome(false, null))];
     }
 
     private sealed record RunRequest(string InteractionId, string? Owner, TimeSpan Lease);
-
-    private sealed class RequestedRow
-    {
-        public required string InteractionId { get; init; }
-        public bool Claimed { get; init; }
-        public required string UserId { get; init; }
-        public string? RecorderDir { get; init; }
-        public long LastSeq { get; init; }
-        public string? RecordingVersion { get; init; }
-        public double? ReplaySpeed { get; init; }
-        public bool Paused { get; init; }
-        public long ControlVersion { get; init; }
-
-        public RunClaim ToClaim() => new()
-        {
-            InteractionId = InteractionId, UserId = UserId, RecorderDir = RecorderDir, LastSeq = LastSeq, RecordingVersion = RecordingVersion,
-            ReplaySpeed = ReplaySpeed, Paused = Paused, ControlVersion = ControlVersion,
-        };
-    }
 
     private const string ClaimRunsSql = """
         UPDATE interactions i SET run_owner = @owner, run_lease_until = now() + @lease

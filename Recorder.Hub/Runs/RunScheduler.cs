@@ -35,35 +35,34 @@ public sealed partial class RunScheduler(
     /// </summary>
     public async Task RequestAsync(string interactionId, CancellationToken cancellationToken)
     {
-        if (!TryReserve(out var stoppingToken))
-        {
-            if (await interactions.RequestRunAsync(interactionId, cancellationToken))
-            {
-                Log.Requested(logger, interactionId);
-                _wake.Writer.TryWrite(true);
-            }
-
-            return;
-        }
-
+        var reserved = TryReserve(out var stoppingToken);
         try
         {
-            // Not the caller's token: a lease taken must become a run here, even if the caller has gone meanwhile.
-            var outcome = await interactions.RequestRunAsync(interactionId, instance.Id, _options.Lease, stoppingToken);
+            // With a slot, not the caller's token: a lease taken must become a run here, even if the caller has gone.
+            var outcome = reserved
+                ? await interactions.RequestRunAsync(interactionId, instance.Id, _options.Lease, stoppingToken)
+                : new RunRequestOutcome(await interactions.RequestRunAsync(interactionId, cancellationToken), null);
+            if (!outcome.Requested)
+            {
+                return;
+            }
+
+            Log.Requested(logger, interactionId);
             if (outcome.Claim is { } claim)
             {
-                Log.Requested(logger, interactionId);
                 Start(claim, stoppingToken);
             }
-            else if (outcome.Requested)
+            else
             {
-                Log.Requested(logger, interactionId);
                 _wake.Writer.TryWrite(true);
             }
         }
         finally
         {
-            Interlocked.Decrement(ref _reserved);
+            if (reserved)
+            {
+                Interlocked.Decrement(ref _reserved);
+            }
         }
     }
 
