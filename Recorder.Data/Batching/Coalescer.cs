@@ -52,7 +52,7 @@ internal sealed class Coalescer<TRequest, TResult>(
 
             if (batch.Count > 0)
             {
-                await RunAsync(batch);
+                await AnswerAsync(batch);
                 continue;
             }
 
@@ -65,7 +65,7 @@ internal sealed class Coalescer<TRequest, TResult>(
         }
     }
 
-    private async Task RunAsync(List<Pending> batch)
+    private async Task AnswerAsync(List<Pending> batch)
     {
         try
         {
@@ -81,7 +81,7 @@ internal sealed class Coalescer<TRequest, TResult>(
             // outage fails them all at once: DbRetry has already retried it.)
             foreach (var pending in batch)
             {
-                await RunAsync([pending]);
+                await AnswerAsync([pending]);
             }
         }
         catch (Exception exception)
