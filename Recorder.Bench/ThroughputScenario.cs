@@ -146,11 +146,14 @@ internal static class ThroughputScenario
                     Units.Ms(duration.Median), Units.Ms(duration.Percentile(90)), Units.Ms(duration.Max), Units.Ms(firstRaw.Median)))
             .Heading("Cost per raw (measured rounds)")
             .Table(new MarkdownTable("hub database commands per raw", "hub database commands in flight (mean)",
-                    "bench process CPU per raw ms (hub + clients)", "of which JIT compiling ms per raw")
+                    "bench process CPU per raw ms (hub + clients)", "of which JIT compiling ms per raw",
+                    "GC pause ms per raw", "allocated KiB per raw")
                 .Add(Units.Number((double)rounds.Sum(r => r.Queries.Commands) / raws, "0.0"),
                     Units.Number(rounds.Sum(r => r.Queries.Milliseconds) / rounds.Sum(r => r.WallMs), "0.0"),
                     Units.Number(rounds.Sum(r => r.Cpu.TotalMilliseconds) / raws, "0.00"),
-                    Units.Number(rounds.Sum(r => r.Jit.TotalMilliseconds) / raws, "0.000")))
+                    Units.Number(rounds.Sum(r => r.Jit.TotalMilliseconds) / raws, "0.000"),
+                    Units.Number(rounds.Sum(r => r.GcPause.TotalMilliseconds) / raws, "0.000"),
+                    Units.Number(rounds.Sum(r => r.Allocated) / 1024.0 / raws, "0.0")))
             .Line()
             .Line("Commands are counted by Npgsql's own metrics (one per command the hub's pool executed); \"in flight\" = summed command " +
                   "durations / wall time, i.e. how many commands were waiting on PostgreSQL on average. The CPU column covers this " +
@@ -196,11 +199,14 @@ internal static class ThroughputScenario
             var queriesBefore = queries.Snapshot();
             var cpuBefore = ProcessSnapshot.Now().Cpu;
             var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+            var gcBefore = GC.GetTotalPauseDuration();
+            var allocatedBefore = GC.GetTotalAllocatedBytes();
             var start = Stopwatch.GetTimestamp();
             var runs = await Task.WhenAll(clients.Select(c => RunToEndAsync(c, cancellationToken)));
             var wallMs = Units.ElapsedMs(start, Stopwatch.GetTimestamp());
             return new Round(runs, wallMs, queries.Snapshot() - queriesBefore, ProcessSnapshot.Now().Cpu - cpuBefore,
-                System.Runtime.JitInfo.GetCompilationTime() - jitBefore);
+                System.Runtime.JitInfo.GetCompilationTime() - jitBefore, GC.GetTotalPauseDuration() - gcBefore,
+                GC.GetTotalAllocatedBytes() - allocatedBefore);
         }
         finally
         {
@@ -244,7 +250,7 @@ internal static class ThroughputScenario
 
     private sealed record Run(string InteractionId, IReadOnlyList<RecorderEnvelope> Envelopes, int Raws, double DurationMs, double FirstRawMs);
 
-    private sealed record Round(IReadOnlyList<Run> Runs, double WallMs, QuerySnapshot Queries, TimeSpan Cpu, TimeSpan Jit)
+    private sealed record Round(IReadOnlyList<Run> Runs, double WallMs, QuerySnapshot Queries, TimeSpan Cpu, TimeSpan Jit, TimeSpan GcPause, long Allocated)
     {
         public int Raws => Runs.Sum(r => r.Raws);
 
