@@ -157,9 +157,12 @@ internal sealed class BareSignalR : IAsyncDisposable
                 : throw new HubException($"no envelope list {connection} in batch '{batchId}'");
     }
 
-    /// <summary>The plain hub: <see cref="Send"/> writes the caller's list, one awaited <c>SendAsync</c> per envelope (as the Recorder hub's outbox drain does).</summary>
+    /// <summary>The plain hub: <see cref="Ping"/> answers at once; <see cref="Send"/> writes the caller's list, one awaited <c>SendAsync</c> per envelope (as the Recorder hub's outbox drain does).</summary>
     internal sealed class BareHub(BareBatches batches) : Microsoft.AspNetCore.SignalR.Hub
     {
+        /// <summary>A round trip with no work: the bare counterpart of the Recorder client's <c>Resume</c> at connect.</summary>
+        public long Ping(long value) => value;
+
         public async Task Send(string batchId, int connection)
         {
             foreach (var envelope in batches.Get(batchId, connection))

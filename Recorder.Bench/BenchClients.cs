@@ -10,20 +10,29 @@ internal static class BenchClients
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Connects one client per options, <paramref name="parallelism"/> at a time; returns them in order with each connect's duration (ms).</summary>
-    public static async Task<(RecorderClient[] Clients, double[] ConnectMs)> ConnectAsync(
-        IReadOnlyList<RecorderClientOptions> options, int parallelism, CancellationToken cancellationToken)
+    public static Task<(RecorderClient[] Clients, double[] ConnectMs)> ConnectAsync(
+        IReadOnlyList<RecorderClientOptions> options, int parallelism, CancellationToken cancellationToken) =>
+        ConnectManyAsync(options.Count, parallelism, (i, ct) => RecorderClient.ConnectAsync(options[i], ct), cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="count"/> connections with <paramref name="connect"/>, <paramref name="parallelism"/> at a time; returns them in
+    /// order with each connect's duration (ms). If any fails, the others are closed and the failures thrown.
+    /// </summary>
+    public static async Task<(T[] Clients, double[] ConnectMs)> ConnectManyAsync<T>(
+        int count, int parallelism, Func<int, CancellationToken, Task<T>> connect, CancellationToken cancellationToken)
+        where T : class, IAsyncDisposable
     {
-        var clients = new RecorderClient?[options.Count];
-        var times = new double[options.Count];
+        var clients = new T?[count];
+        var times = new double[count];
         var failures = new ConcurrentQueue<Exception>();
-        await Parallel.ForEachAsync(Enumerable.Range(0, options.Count),
+        await Parallel.ForEachAsync(Enumerable.Range(0, count),
             new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 var start = Stopwatch.GetTimestamp();
                 try
                 {
-                    clients[i] = await RecorderClient.ConnectAsync(options[i], ct);
+                    clients[i] = await connect(i, ct);
                     times[i] = Units.ElapsedMs(start, Stopwatch.GetTimestamp());
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
@@ -34,15 +43,16 @@ internal static class BenchClients
 
         if (!failures.IsEmpty)
         {
-            await DisposeAllAsync(clients.OfType<RecorderClient>());
-            throw new AggregateException($"{failures.Count} of {options.Count} clients failed to connect", failures);
+            await DisposeAllAsync(clients.OfType<T>());
+            throw new AggregateException($"{failures.Count} of {count} clients failed to connect", failures);
         }
 
         return (clients.Select(c => c!).ToArray(), times);
     }
 
     /// <summary>Closes every client, each within 10 s.</summary>
-    public static Task DisposeAllAsync(IEnumerable<RecorderClient> clients) =>
+    public static Task DisposeAllAsync<T>(IEnumerable<T> clients)
+        where T : IAsyncDisposable =>
         Task.WhenAll(clients.Select(async client =>
         {
             try
@@ -51,7 +61,7 @@ internal static class BenchClients
             }
             catch (TimeoutException)
             {
-                await Console.Error.WriteLineAsync($"bench: client {client.InteractionId} did not close within {DisposeTimeout.TotalSeconds} s");
+                await Console.Error.WriteLineAsync($"bench: client {(client as RecorderClient)?.InteractionId} did not close within {DisposeTimeout.TotalSeconds} s");
             }
         }));
 }

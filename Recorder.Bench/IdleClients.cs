@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.AspNetCore.SignalR.Client;
 using Recorder.Client;
 
 namespace Recorder.Bench;
@@ -32,12 +33,13 @@ internal static class IdleClients
     private static readonly Option<int> ParallelismOption = new("--parallelism") { DefaultValueFactory = _ => 16 };
     private static readonly Option<string> RecordingOption = new("--recording") { DefaultValueFactory = _ => "multi_subtask" };
     private static readonly Option<bool> ProbeOption = new("--probe");
+    private static readonly Option<bool> BareOption = new("--bare") { Description = "Plain connections to the bare SignalR hub (BareSignalR): connect and one Ping round trip each." };
 
     public static Command CreateCommand()
     {
         var command = new Command(CommandName, "(internal) The idle clients of the connections and storm scenarios.")
         {
-            HubUrlOption, UserPrefixOption, WarmupOption, CountOption, ParallelismOption, RecordingOption, ProbeOption, BenchEnvironment.TimeoutOption,
+            HubUrlOption, UserPrefixOption, WarmupOption, CountOption, ParallelismOption, RecordingOption, ProbeOption, BareOption, BenchEnvironment.TimeoutOption,
         };
         command.Hidden = true;
         command.SetAction(async (parse, ct) =>
@@ -46,7 +48,15 @@ internal static class IdleClients
             deadline.CancelAfter(TimeSpan.FromSeconds(parse.GetValue(BenchEnvironment.TimeoutOption)));
             try
             {
-                await RunAsync(parse, deadline.Token);
+                if (parse.GetValue(BareOption))
+                {
+                    await RunBareAsync(parse, deadline.Token);
+                }
+                else
+                {
+                    await RunAsync(parse, deadline.Token);
+                }
+
                 return 0;
             }
             catch (Exception exception)
@@ -79,22 +89,7 @@ internal static class IdleClients
         var clients = new List<RecorderClient>();
         try
         {
-            var (warm, _) = await BenchClients.ConnectAsync(options[..warmup], parallelism, cancellationToken);
-            clients.AddRange(warm);
-            Console.WriteLine("WARM");
-            await ExpectAsync("GO", cancellationToken);
-
-            var workingSetBefore = Environment.WorkingSet;
-            var cpuBefore = Environment.CpuUsage.TotalTime;
-            var start = Stopwatch.GetTimestamp();
-            var (rest, times) = await BenchClients.ConnectAsync(options[warmup..], parallelism, cancellationToken);
-            var total = Units.ElapsedMs(start, Stopwatch.GetTimestamp()) / 1000;
-            clients.AddRange(rest);
-            var stats = Stats.Of(times);
-            var report = new ConnectReport(rest.Length, stats.Median, stats.Percentile(90), stats.Percentile(99), stats.Max, total, workingSetBefore, Environment.WorkingSet,
-                (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds, ProcessSnapshot.OpenFileDescriptors());
-            Console.WriteLine("CONNECTED " + JsonSerializer.Serialize(report));
-
+            await ConnectPhasesAsync(clients, warmup, count, parallelism, (i, ct) => RecorderClient.ConnectAsync(options[i], ct), cancellationToken);
             while (await ReadCommandAsync(cancellationToken) is { } command && command != "STOP")
             {
                 if (probes is null || !command.StartsWith("STORM ", StringComparison.Ordinal))
@@ -111,6 +106,70 @@ internal static class IdleClients
             await BenchClients.DisposeAllAsync(clients);
             Console.WriteLine("STOPPED");
         }
+    }
+
+    /// <summary>
+    /// The bare baseline of the connect rate: plain <see cref="EnvelopeReceiver"/> connections to <see cref="BareSignalR"/>
+    /// (negotiate, WebSocket, handshake: no authentication, no database), each followed by one <c>Ping</c> round trip as
+    /// a Recorder client's connect is followed by its <c>Resume</c>; then idle until <c>STOP</c>.
+    /// </summary>
+    private static async Task RunBareAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        var hubUrl = new Uri(parse.GetValue(HubUrlOption)!);
+        var clients = new List<EnvelopeReceiver>();
+        try
+        {
+            await ConnectPhasesAsync(clients, parse.GetValue(WarmupOption), parse.GetValue(CountOption), Math.Max(1, parse.GetValue(ParallelismOption)),
+                async (_, ct) =>
+                {
+                    var receiver = await EnvelopeReceiver.ConnectAsync(hubUrl, greeted: false, RecorderWireProtocol.Json, ct);
+                    try
+                    {
+                        await receiver.Connection.InvokeAsync<long>(nameof(BareSignalR.BareHub.Ping), 0L, ct);
+                        return receiver;
+                    }
+                    catch
+                    {
+                        await receiver.DisposeAsync();
+                        throw;
+                    }
+                },
+                cancellationToken);
+            if (await ReadCommandAsync(cancellationToken) is { } command && command != "STOP")
+            {
+                throw new InvalidOperationException($"unexpected command '{command}'");
+            }
+        }
+        finally
+        {
+            await BenchClients.DisposeAllAsync(clients);
+            Console.WriteLine("STOPPED");
+        }
+    }
+
+    /// <summary>
+    /// Connects the warm-up clients, says <c>WARM</c>, waits for <c>GO</c>, connects the measured ones (timed) and says
+    /// <c>CONNECTED {json}</c>; every client made is added to <paramref name="clients"/> (the caller closes them).
+    /// </summary>
+    private static async Task ConnectPhasesAsync<T>(List<T> clients, int warmup, int count, int parallelism, Func<int, CancellationToken, Task<T>> connect,
+        CancellationToken cancellationToken)
+        where T : class, IAsyncDisposable
+    {
+        var (warm, _) = await BenchClients.ConnectManyAsync(warmup, parallelism, connect, cancellationToken);
+        clients.AddRange(warm);
+        Console.WriteLine("WARM");
+        await ExpectAsync("GO", cancellationToken);
+
+        var workingSetBefore = Environment.WorkingSet;
+        var cpuBefore = Environment.CpuUsage.TotalTime;
+        var start = Stopwatch.GetTimestamp();
+        var (rest, times) = await BenchClients.ConnectManyAsync(count, parallelism, (i, ct) => connect(warmup + i, ct), cancellationToken);
+        var total = Units.ElapsedMs(start, Stopwatch.GetTimestamp()) / 1000;
+        clients.AddRange(rest);
+        var stats = Stats.Of(times);
+        var report = new ConnectReport(rest.Length, stats.Median, stats.Percentile(90), stats.Percentile(99), stats.Max, total, workingSetBefore, Environment.WorkingSet,
+            (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds, ProcessSnapshot.OpenFileDescriptors());
+        Console.WriteLine("CONNECTED " + JsonSerializer.Serialize(report));
     }
 
     /// <summary>Arms every probe, says <c>ARMED</c>, and waits up to <paramref name="timeout"/> for every client to have resumed.</summary>
@@ -162,7 +221,7 @@ internal sealed class IdleClientsProcess : IDisposable
 
     private IdleClientsProcess(Process process) => _process = process;
 
-    public static IdleClientsProcess Start(Uri hubUrl, string prefix, int warmup, int count, int parallelism, bool probe, int timeoutSeconds)
+    public static IdleClientsProcess Start(Uri hubUrl, string prefix, int warmup, int count, int parallelism, bool probe, int timeoutSeconds, bool bare = false)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var start = new ProcessStartInfo(self)
@@ -193,6 +252,11 @@ internal sealed class IdleClientsProcess : IDisposable
         if (probe)
         {
             start.ArgumentList.Add("--probe");
+        }
+
+        if (bare)
+        {
+            start.ArgumentList.Add("--bare");
         }
 
         start.Environment["DOTNET_gcServer"] = "0"; // the clients are not what is measured; keep their process small

@@ -85,6 +85,7 @@ internal static class StormScenario
         var total = settings.Warmup + settings.Clients;
         var loadAverage = LoadAverage();
         await context.Database.SeedUsersAsync(BenchUser.Many(Prefix, total), ct);
+        var bare = await MeasureBareConnectsAsync(settings, ct);
         using var queries = new QueryCounter(context.Database.Name);
         using var upgrades = new UpgradedConnections();
         await using var hub = await HubUnderTest.StartAsync(context.Environment, context.Database, [], context.Redis, instances: 1, fixedPorts: true, ct);
@@ -141,10 +142,31 @@ internal static class StormScenario
         }
 
         ScenarioRunner.Say($"storm: {result.Resumed.Count} of {total} resumed, the last {Units.Ms(result.AfterStart.Max)} ms after the new instance started");
-        Write(context.Report, settings, context.Redis, connected, connectQueries, housekeeping, restart, result,
+        Write(context.Report, settings, context.Redis, connected, bare, connectQueries, housekeeping, restart, result,
             new StormQueries(q1 - q0, q2 - q1, q3 - q2, Units.ElapsedMs(started, result.LastResumed) / 1000), presenceBefore, presenceAfter, attachedAfter, storm.States,
             new Cpu(connectHubCpu, connected.CpuSeconds, stormHubCpu, storm.CpuSeconds, Units.ElapsedMs(stopping, result.LastResumed) / 1000, loadAverage),
             new Descriptors(connectHubFds, connected.FileDescriptors, stormHubFds, storm.FileDescriptors), server);
+    }
+
+    /// <summary>
+    /// The bare limit of the connect rate, in the same run, before the Recorder hub starts: the same number of clients, from
+    /// the same child process and as many in flight, connect to <see cref="BareSignalR"/> (no authentication, no database)
+    /// and make one round trip each.
+    /// </summary>
+    private static async Task<BareConnects> MeasureBareConnectsAsync(Settings settings, CancellationToken cancellationToken)
+    {
+        var step = TimeSpan.FromSeconds(settings.TimeoutSeconds);
+        await using var bare = await BareSignalR.StartAsync(cancellationToken);
+        using var child = IdleClientsProcess.Start(bare.HubUrl, Prefix, settings.Warmup, settings.Clients, settings.Parallelism, probe: false, settings.TimeoutSeconds, bare: true);
+        await child.ExpectAsync("WARM", step, cancellationToken);
+        var cpu = Environment.CpuUsage.TotalTime;
+        await child.SendAsync("GO", cancellationToken);
+        var report = JsonSerializer.Deserialize<ConnectReport>(await child.ExpectAsync("CONNECTED", step, cancellationToken))
+            ?? throw new InvalidOperationException("no connect report");
+        var serverCpu = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
+        await child.StopAsync(step, cancellationToken);
+        ScenarioRunner.Say($"storm: bare SignalR: {report.Connected} connected in {report.TotalSeconds:0.00} s ({report.Connected / report.TotalSeconds:0} connects/s)");
+        return new BareConnects(report, serverCpu);
     }
 
     /// <summary>Waits (at most 30 s) until the hub holds <paramref name="count"/> attached connections.</summary>
@@ -165,7 +187,7 @@ internal static class StormScenario
         }
     }
 
-    private static void Write(Report report, Settings settings, bool redis, ConnectReport connected, QuerySnapshot connectQueries, double housekeeping,
+    private static void Write(Report report, Settings settings, bool redis, ConnectReport connected, BareConnects bare, QuerySnapshot connectQueries, double housekeeping,
         HubRestart restart, StormResult result, StormQueries queries, InteractionPresence before, InteractionPresence after, int attachedAfter,
         IReadOnlyDictionary<string, int> states, Cpu cpu, Descriptors fds, ServerSide server)
     {
@@ -179,12 +201,20 @@ internal static class StormScenario
             .Line($"- the machine's load average (1 min) when the run began: {cpu.LoadAverage ?? "?"}; hub, clients and PostgreSQL share its {Environment.ProcessorCount} cores")
             .Line($"- the hub's own housekeeping with no client: {Units.Number(housekeeping, "0.0")} database commands/s (counted before the connects, subtracted below where it says net)")
             .Heading("Connect rate")
-            .Table(new MarkdownTable("clients", "connects/s", "connect median ms", "p90 ms", "p99 ms", "max ms", "hub database commands per connect (net)",
-                    "hub CPU per connect", "mean database command ms")
-                .Add(Units.Int(connected.Connected), Units.Number(connected.Connected / connected.TotalSeconds), Units.Ms(connected.MedianMs),
+            .Table(new MarkdownTable("server", "clients", "connects/s", "connect median ms", "p90 ms", "p99 ms", "max ms", "hub database commands per connect (net)",
+                    "server CPU per connect", "mean database command ms")
+                .Add("Recorder", Units.Int(connected.Connected), Units.Number(connected.Connected / connected.TotalSeconds), Units.Ms(connected.MedianMs),
                     Units.Ms(connected.P90Ms), Units.Ms(connected.P99Ms), Units.Ms(connected.MaxMs),
                     $"{Units.Number((double)connectQueries.Commands / connected.Connected, "0.00")} ({Units.Number(connectNet / connected.Connected, "0.00")})",
-                    Units.Ms(cpu.ConnectHub * 1000 / connected.Connected) + " ms", Units.Ms(connectQueries.Milliseconds / connectQueries.Commands)))
+                    Units.Ms(cpu.ConnectHub * 1000 / connected.Connected) + " ms", Units.Ms(connectQueries.Milliseconds / connectQueries.Commands))
+                .Add("bare SignalR", Units.Int(bare.Report.Connected), Units.Number(bare.Report.Connected / bare.Report.TotalSeconds), Units.Ms(bare.Report.MedianMs),
+                    Units.Ms(bare.Report.P90Ms), Units.Ms(bare.Report.P99Ms), Units.Ms(bare.Report.MaxMs), "-",
+                    Units.Ms(bare.ServerCpu * 1000 / bare.Report.Connected) + " ms", "-"))
+            .Line()
+            .Line($"Recorder / bare SignalR connects/s = **{Units.Number(connected.TotalSeconds > 0 && bare.Report.TotalSeconds > 0 ? (connected.Connected / connected.TotalSeconds) / (bare.Report.Connected / bare.Report.TotalSeconds) : double.NaN, "0.00")}**. " +
+                  "The bare SignalR row is measured first, in the same run: the same number of clients from the same child process, as many in flight, " +
+                  "connect to a minimal hub in this process (`BareSignalR`: negotiate, WebSocket, handshake; no authentication, no database) and make one " +
+                  $"round trip each; its client process used {Units.Number(bare.Report.CpuSeconds, "0.00")} s of CPU.")
             .Line()
             .Line($"connects/s = clients / wall time of all their connects ({Units.Number(connected.TotalSeconds, "0.00")} s). A connect is " +
                   "`RecorderClient.ConnectAsync`: negotiate, WebSocket, authentication (user lookup), interaction insert and attach (one round trip), " +
@@ -295,6 +325,9 @@ internal static class StormScenario
             yield return sum;
         }
     }
+
+    /// <summary>The bare connect baseline: the child's report and this process's CPU seconds meanwhile.</summary>
+    private sealed record BareConnects(ConnectReport Report, double ServerCpu);
 
     /// <summary>CPU seconds of the hub's process and the clients' process in the two phases, the storm's wall time, and the load average.</summary>
     private sealed record Cpu(double ConnectHub, double ConnectClients, double StormHub, double StormClients, double StormSeconds, string? LoadAverage);
