@@ -3,7 +3,6 @@ namespace Recorder.Data.Users;
 public sealed class UserRow
 {
     public required string UserId { get; init; }
-    public string Email { get; init; } = "";
     public string Name { get; init; } = "";
     public required byte[] TokenHash { get; init; }
     public bool Available { get; init; }
