@@ -20,7 +20,6 @@ public sealed class RawRow
     public string? DataJson { get; init; }
 
     public required string Status { get; init; }
-    public bool IsHuman { get; init; }
     public bool IncludePictures { get; init; }
     public bool IsSend { get; init; }
     public DateTime CreateTime { get; init; }
