@@ -38,13 +38,23 @@ public sealed class InteractionsApiTests(HubServer server) : TimedTest, IClassFi
 
         var (status, first) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("limit", 2)));
         Assert.Equal(HttpStatusCode.OK, status);
-        var (_, second) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("limit", 2), ("offset", first.GetProperty("next_offset").GetInt32())));
+        var next = first.GetProperty("next").GetString();
+        Assert.NotNull(next);
+
+        // Keyset paging: an interaction created between two pages does not shift the next one (an offset would
+        // repeat the last interaction of the first page).
+        await using (var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct))
+        {
+            await Replays.RunToEndAsync(client);
+        }
+
+        var (_, second) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("limit", 2), ("cursor", next)));
 
         var ids = first.GetProperty("interactions").EnumerateArray().Concat(second.GetProperty("interactions").EnumerateArray())
             .Select(i => i.GetProperty("interaction_id").GetString()).ToList();
         Assert.Equal(Enumerable.Reverse(created), ids);
-        Assert.Equal(2, first.GetProperty("next_offset").GetInt32());
-        Assert.Equal(JsonValueKind.Null, second.GetProperty("next_offset").ValueKind);
+        Assert.Equal(2, first.GetProperty("limit").GetInt32());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
         Assert.Equal("multi_subtask", first.GetProperty("interactions")[0].GetProperty("recorder_dir").GetString());
     }
 
@@ -92,7 +102,13 @@ public sealed class InteractionsApiTests(HubServer server) : TimedTest, IClassFi
         Assert.Equal(HttpStatusCode.BadRequest, badLimit);
         Assert.Contains("limit", limitBody.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/{id}/raws", owner, ownerToken, ("after_seq", -1)))).Status);
-        Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("offset", "abc")))).Status);
+        foreach (var cursor in new[] { "abc", "not base64!", Convert.ToBase64String("x.y"u8.ToArray()).TrimEnd('='), "" })
+        {
+            var (badCursor, cursorBody) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("cursor", cursor)));
+            Assert.Equal(HttpStatusCode.BadRequest, badCursor);
+            Assert.Contains("cursor is not one this API gave", cursorBody.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, "wrong"))).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws")).Status);
     }
