@@ -1,12 +1,12 @@
+using Recorder.Data;
 using Recorder.Hub.Auth;
-using Recorder.Hub.Data;
-using Recorder.Hub.Health;
 using Recorder.Hub.Connect;
+using Recorder.Hub.Delivery;
+using Recorder.Hub.Health;
 using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Proxy;
-using Recorder.Hub.Delivery;
 using Recorder.Hub.Recordings;
 using Recorder.Hub.Rest;
 using Recorder.Hub.Retention;

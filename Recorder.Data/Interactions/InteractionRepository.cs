@@ -25,12 +25,26 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
         SELECT {Columns} FROM interactions
         WHERE user_id = @userId AND NOT is_deleted
         ORDER BY create_time DESC, interaction_id DESC
-        OFFSET @offset LIMIT @limit
+        LIMIT @limit
         """;
 
-    /// <summary>A user's interactions (not deleted), newest first, <paramref name="limit"/> from <paramref name="offset"/>.</summary>
-    public Task<IReadOnlyList<InteractionRow>> ListByUserAsync(string userId, int offset, int limit, CancellationToken cancellationToken) =>
-        dataSource.QueryListAsync<InteractionRow>(ListByUserSql, new { userId, offset, limit }, cancellationToken);
+    private const string ListByUserBeforeSql = $"""
+        SELECT {Columns} FROM interactions
+        WHERE user_id = @userId AND NOT is_deleted AND (create_time, interaction_id) < (@createTime, @interactionId)
+        ORDER BY create_time DESC, interaction_id DESC
+        LIMIT @limit
+        """;
+
+    /// <summary>
+    /// A user's interactions (not deleted), newest first (by create_time, then interaction_id), at most
+    /// <paramref name="limit"/>; after <paramref name="before"/> in that order when given (keyset paging: a page does
+    /// not shift when interactions are created or deleted meanwhile).
+    /// </summary>
+    public Task<IReadOnlyList<InteractionRow>> ListByUserAsync(
+        string userId, (DateTime CreateTime, string InteractionId)? before, int limit, CancellationToken cancellationToken) =>
+        before is var (createTime, interactionId)
+            ? dataSource.QueryListAsync<InteractionRow>(ListByUserBeforeSql, new { userId, createTime, interactionId, limit }, cancellationToken)
+            : dataSource.QueryListAsync<InteractionRow>(ListByUserSql, new { userId, limit }, cancellationToken);
 
     // Rows locked in interaction_id order, like every statement that updates many interactions (see RawRepository's
     // group commit), so that they never deadlock each other. A request that names an owner takes the lease too when

@@ -10,7 +10,7 @@ public sealed class RawRepository(NpgsqlDataSource dataSource)
     /// <summary>The channel the insert trigger notifies once per statement: <c>interaction_id:last_seq,...</c>.</summary>
     public const string CommittedChannel = "raw_committed";
 
-    private const string Columns = "interaction_id, seq, node_id, current, step, data AS data_json, status, is_human, include_pictures, is_send, create_time";
+    private const string Columns = "interaction_id, seq, node_id, current, data AS data_json, status, include_pictures, is_send, create_time";
 
     // One statement, so one transaction, for many groups of many interactions: each group takes its seqs from its
     // interaction row (gap-free, fenced by the run owner and the interaction's status) and its raws are inserted only

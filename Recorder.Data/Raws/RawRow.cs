@@ -15,13 +15,11 @@ public sealed class RawRow
     public long Seq { get; init; }
     public required string NodeId { get; init; }
     public string? Current { get; init; }
-    public int Step { get; init; }
 
     /// <summary>The raw's data as stored (jsonb as text, null when the column is SQL NULL); see <see cref="ReadData"/>.</summary>
     public string? DataJson { get; init; }
 
     public required string Status { get; init; }
-    public bool IsHuman { get; init; }
     public bool IncludePictures { get; init; }
     public bool IsSend { get; init; }
     public DateTime CreateTime { get; init; }

@@ -5,7 +5,7 @@ namespace Recorder.Data.Users;
 public sealed class UserRepository(NpgsqlDataSource dataSource)
 {
     private const string FindSql = """
-        SELECT user_id, email, name, token_hash, available, is_beta, deleted, create_time, update_time
+        SELECT user_id, token_hash, available, is_beta, deleted
         FROM users WHERE user_id = @userId
         """;
 

@@ -2,12 +2,12 @@ using System.Buffers.Text;
 using System.CommandLine;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Recorder.Data;
 using Recorder.Data.Interactions;
 using Recorder.Data.Migrations;
 using Recorder.Data.Recordings;
 using Recorder.Data.Users;
 using Recorder.Data.Workspace;
-using Recorder.Hub.Data;
 using Recorder.Hub.Retention;
 using Recorder.XAgent;
 using Recorder.XAgent.Disk;
@@ -101,35 +101,56 @@ public static class RecorderCli
     {
         var folder = new Argument<DirectoryInfo>("folder") { Description = "A recording in XAgent's disk format." };
         var recordId = new Option<string?>("--record-id") { Description = "The record_id to store it under (default: the folder name)." };
-        var import = new Command("import", "Import a recording folder into running_record; prints its record_id.") { folder, recordId };
+        var progress = new Option<bool>("--progress")
+        {
+            Description = $"Print progress to stderr (a line every {ImportProgress.EveryFiles} files or every second); the default when stderr is a terminal.",
+        };
+        var importJson = new Option<bool>("--json") { Description = "Print {record_id, records, workspace_files} as JSON instead of the record_id, and no progress." };
+        var import = new Command("import", "Import a recording folder into running_record; prints its record_id.") { folder, recordId, progress, importJson };
         import.SetAction(async (parse, ct) =>
         {
             var directory = parse.GetValue(folder)!;
+            var error = parse.InvocationConfiguration.Error;
             var id = parse.GetValue(recordId) ?? directory.Name;
-            var error = Recordings.RecorderDir.Validate(id);
-            if (error is not null)
+            var invalid = Recordings.RecorderDir.Validate(id);
+            if (invalid is not null)
             {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"record_id '{id}': {error}".AsMemory(), ct);
+                await error.WriteLineAsync($"record_id '{id}': {invalid}".AsMemory(), ct);
                 return 2;
             }
 
+            var json = parse.GetValue(importJson);
+            var showProgress = !json && (parse.GetValue(progress) || (error == Console.Error && !Console.IsErrorRedirected));
             XAgentRecording recording;
             try
             {
-                recording = await XAgentDiskReader.ReadAsync(directory.FullName, ct);
+                recording = await XAgentDiskReader.ReadAsync(
+                    RecordingFolderWalker.ListFiles(directory.FullName), showProgress ? new ImportProgress(error) : null, ct);
                 XAgentReplayMapper.Map(recording); // refuse what could not be replayed
             }
             catch (RecordingFormatException exception)
             {
-                await parse.InvocationConfiguration.Error.WriteLineAsync($"cannot import {directory.FullName}: {exception.Message}".AsMemory(), ct);
+                await error.WriteLineAsync($"cannot import {directory.FullName}: {exception.Message}".AsMemory(), ct);
                 return 1;
             }
 
             await using var services = await MigratedServicesAsync(parse.UnmatchedTokens, ct);
             var rows = XAgentRunningRecords.ToRows(recording);
+            if (showProgress)
+            {
+                await error.WriteLineAsync($"storing {rows.Count} records and {recording.Workspace.Count} workspace files".AsMemory(), ct);
+            }
+
             await services.GetRequiredService<RunningRecordRepository>().ReplaceAsync(
                 id, rows, recording.Workspace, ct);
-            await parse.InvocationConfiguration.Error.WriteLineAsync($"imported {rows.Count} records and {recording.Workspace.Count} workspace files".AsMemory(), ct);
+            if (json)
+            {
+                var result = new { record_id = id, records = rows.Count, workspace_files = recording.Workspace.Count };
+                await parse.InvocationConfiguration.Output.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(result).AsMemory(), ct);
+                return 0;
+            }
+
+            await error.WriteLineAsync($"imported {rows.Count} records and {recording.Workspace.Count} workspace files".AsMemory(), ct);
             await parse.InvocationConfiguration.Output.WriteLineAsync(id.AsMemory(), ct);
             return 0;
         });

@@ -2,10 +2,10 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recorder.Client.Contracts;
+using Recorder.Data;
 using Recorder.Data.Interactions;
 using Recorder.Data.Raws;
 using Recorder.Data.Workspace;
-using Recorder.Hub.Data;
 using Recorder.Hub.Metrics;
 using Recorder.Hub.Playback;
 
@@ -18,7 +18,7 @@ namespace Recorder.Hub.Delivery;
 /// interaction, in case a notification was missed, and closes slow consumers.
 /// </summary>
 public sealed partial class DeliveryService(
-    [FromKeyedServices(DataExtensions.ListenerDataSource)] NpgsqlDataSource listenerSource,
+    [FromKeyedServices(RecorderDataExtensions.ListenerDataSource)] NpgsqlDataSource listenerSource,
     RawRepository raws,
     InteractionRepository interactions,
     WorkspaceRepository workspace,
@@ -175,7 +175,7 @@ public sealed partial class DeliveryService(
                     subscriptions.MarkAllStale(); // what was committed while nobody listened
                     while (true)
                     {
-                        // A dead connection fails Npgsql's keepalive (DataExtensions.ListenerKeepAlive), and so this wait.
+                        // A dead connection fails Npgsql's keepalive (RecorderDataExtensions.ListenerKeepAlive), and so this wait.
                         await connection.WaitAsync(stoppingToken);
                     }
                 }

@@ -1,4 +1,7 @@
 namespace Recorder.Hub.Rest;
 
-/// <summary>A page of <c>GET /api/interactions</c>: the interactions, and the offset of the next page (null on the last).</summary>
-public sealed record InteractionsPage(IReadOnlyList<InteractionSummary> Interactions, int Offset, int Limit, int? NextOffset);
+/// <summary>
+/// A page of <c>GET /api/interactions</c>: the interactions, the limit, and the cursor of the next page (null on the
+/// last), to pass back as <c>cursor</c>.
+/// </summary>
+public sealed record InteractionsPage(IReadOnlyList<InteractionSummary> Interactions, int Limit, string? Next);

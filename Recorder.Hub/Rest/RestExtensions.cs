@@ -33,25 +33,29 @@ public static class RestExtensions
         return app;
     }
 
-    /// <summary><c>GET /api/interactions?offset=&amp;limit=</c>: the caller's interactions, newest first.</summary>
-    private static async Task<IResult> ListAsync(HttpContext context, InteractionRepository interactions, int? offset, int? limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>GET /api/interactions?cursor=&amp;limit=</c>: the caller's interactions, newest first, a page at a time (keyset:
+    /// <c>cursor</c> is the <c>next</c> of the page before).
+    /// </summary>
+    private static async Task<IResult> ListAsync(HttpContext context, InteractionRepository interactions, string? cursor, int? limit, CancellationToken cancellationToken)
     {
-        if (offset is < 0)
-        {
-            return Error(StatusCodes.Status400BadRequest, $"offset must be 0 or more, not {offset}");
-        }
-
         if (limit is < 1 or > MaxLimit)
         {
             return Error(StatusCodes.Status400BadRequest, $"limit must be between 1 and {MaxLimit}, not {limit}");
         }
 
-        var from = offset ?? 0;
+        var before = cursor is null ? null : InteractionsCursor.Decode(cursor);
+        if (cursor is not null && before is null)
+        {
+            return Error(StatusCodes.Status400BadRequest, "cursor is not one this API gave: pass the next of a page as it is, or no cursor for the first page");
+        }
+
         var take = limit ?? DefaultLimit;
-        var rows = await interactions.ListByUserAsync(UserId(context), from, take + 1, cancellationToken);
+        var rows = await interactions.ListByUserAsync(UserId(context), before, take + 1, cancellationToken);
         var page = rows.Take(take).Select(r => new InteractionSummary(
             r.InteractionId, r.CreateTime, r.UpdateTime, r.Description, r.RecorderRootDir, r.Status, r.Message, r.LastSeq)).ToList();
-        return Results.Ok(new InteractionsPage(page, from, take, rows.Count > take ? from + take : null));
+        var next = rows.Count > take ? InteractionsCursor.Encode(rows[take - 1].CreateTime, rows[take - 1].InteractionId) : null;
+        return Results.Ok(new InteractionsPage(page, take, next));
     }
 
     /// <summary><c>GET /api/interactions/{id}/raws?after_seq=&amp;limit=</c>: the envelopes of the raws after <c>after_seq</c>, as the hub sends them.</summary>

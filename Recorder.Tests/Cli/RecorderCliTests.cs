@@ -129,6 +129,55 @@ public sealed class RecorderCliTests : IAsyncLifetime
         Assert.Equal(DateTimeKind.Utc, listed.GetProperty("first_time").GetDateTime().Kind);
     }
 
+    [Fact]
+    public async Task ImportOfABigFolderPrintsProgressWhenAskedAndIsQuietForJson()
+    {
+        var folder = Directory.CreateTempSubdirectory("recorder-big-import-").FullName;
+        try
+        {
+            CopyFolder(Path.Combine(TestEnvironment.FixtureRecordings, "multi_subtask"), folder);
+            for (var i = 0; i < 2 * ImportProgress.EveryFiles; i++)
+            {
+                File.WriteAllText(Path.Combine(folder, "workspace", $"generated-{i:D5}.txt"), $"file {i}");
+            }
+
+            var total = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Count();
+            var (code, output, error) = await RunCapturedAsync("recordings", "import", folder, "--record-id", "big", "--progress");
+            Assert.Equal(0, code);
+            Assert.Equal("big", output.Trim());
+            var progress = error.Split('\n', StringSplitOptions.TrimEntries).Where(l => l.StartsWith("read ", StringComparison.Ordinal)).ToList();
+            Assert.True(progress.Count >= 3, $"at least a line per {ImportProgress.EveryFiles} files and the last: {error}");
+            Assert.StartsWith($"read {total}/{total} files, ", progress[^1], StringComparison.Ordinal);
+            Assert.Contains(error.Split('\n', StringSplitOptions.TrimEntries), l => l.StartsWith("storing ", StringComparison.Ordinal));
+
+            // Without --progress and with stderr not a terminal, or with --json: no progress; --json prints the result.
+            var (_, _, quiet) = await RunCapturedAsync("recordings", "import", folder, "--record-id", "big");
+            Assert.DoesNotContain("read ", quiet, StringComparison.Ordinal);
+            var (jsonCode, json, jsonError) = await RunCapturedAsync("recordings", "import", folder, "--record-id", "big", "--json", "--progress");
+            Assert.Equal(0, jsonCode);
+            Assert.Equal("", jsonError);
+            var result = System.Text.Json.JsonDocument.Parse(json).RootElement;
+            Assert.Equal("big", result.GetProperty("record_id").GetString());
+            Assert.Equal(2 * ImportProgress.EveryFiles + Directory.EnumerateFiles(Path.Combine(TestEnvironment.FixtureRecordings, "multi_subtask", "workspace"), "*", SearchOption.AllDirectories).Count(),
+                result.GetProperty("workspace_files").GetInt32());
+            Assert.Equal((await new RunningRecordRepository(_database.DataSource).ListAsync("big", CancellationToken.None)).Count, result.GetProperty("records").GetInt32());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     /// <summary>Runs the verb with its output and error written to strings (not the process's console: tests run in parallel).</summary>
     private async Task<(int Code, string Output, string Error)> RunCapturedAsync(params string[] args)
     {

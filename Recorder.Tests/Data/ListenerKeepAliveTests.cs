@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Recorder.Data;
 using Recorder.Hub;
-using Recorder.Hub.Data;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Data;
@@ -21,9 +21,9 @@ public sealed class ListenerKeepAliveTests(DatabaseFixture fixture) : TimedTest,
             "--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none"]);
 
         var listener = new NpgsqlConnectionStringBuilder(
-            app.Services.GetRequiredKeyedService<NpgsqlDataSource>(DataExtensions.ListenerDataSource).ConnectionString);
+            app.Services.GetRequiredKeyedService<NpgsqlDataSource>(RecorderDataExtensions.ListenerDataSource).ConnectionString);
         var shared = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
-        Assert.Equal(DataExtensions.ListenerKeepAlive, listener.KeepAlive);
+        Assert.Equal(RecorderDataExtensions.ListenerKeepAlive, listener.KeepAlive);
         Assert.Equal(0, shared.KeepAlive);
         Assert.All([listener, shared], b =>
         {

@@ -59,7 +59,7 @@ public sealed class AbuseLimitTests(HubServer server) : TimedTest, IClassFixture
         var statuses = new List<HttpStatusCode>();
         for (var request = 0; request < 8; request++)
         {
-            using var response = await http.PostAsync($"/hubs/recorder/negotiate?negotiateVersion=1&user_id=user{request}&token=t", null, Ct);
+            using var response = await http.PostAsync(TestQuery.Url("/hubs/recorder/negotiate?negotiateVersion=1", $"user{request}", "t"), null, Ct);
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
@@ -163,7 +163,7 @@ public sealed class AbuseLimitTests(HubServer server) : TimedTest, IClassFixture
     private async Task<HubConnection> ConnectRawAsync(WebApplication instance, string user, string token)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new UriBuilder(HubUrl(instance)) { Query = $"user_id={user}&token={token}&recorder_dir=multi_subtask" }.Uri)
+            .WithUrl(new UriBuilder(HubUrl(instance)) { Query = TestQuery.Connect(user, token, "multi_subtask") }.Uri)
             .Build();
         var connected = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.On<JsonElement>("Message", envelope => connected.TrySetResult(envelope));

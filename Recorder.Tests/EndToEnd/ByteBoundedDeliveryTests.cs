@@ -63,7 +63,7 @@ public sealed class ByteBoundedDeliveryTests(HubServer server) : TimedTest, ICla
         var (user, token) = await server.NewUserAsync();
 
         await using var connection = new HubConnectionBuilder()
-            .WithUrl(new UriBuilder(hubUrl) { Query = $"user_id={user}&token={token}&recorder_dir={name}" }.Uri)
+            .WithUrl(new UriBuilder(hubUrl) { Query = TestQuery.Connect(user, token, name) }.Uri)
             .Build();
         var notebook = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.On<JsonElement>("Message", envelope =>

@@ -112,8 +112,8 @@ public sealed class DatabaseOutageTests(DatabaseProxyHubServer server) : TimedTe
         server.Proxy.Pause();
         try
         {
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz?user_id=someone&token=guess", Ct)).StatusCode);
-            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/no-such-page?user_id=someone&token=guess", Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(TestQuery.Url("/healthz", "someone", "guess"), Ct)).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync(TestQuery.Url("/no-such-page", "someone", "guess"), Ct)).StatusCode);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using Recorder.Client.Contracts;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
@@ -23,7 +24,7 @@ public sealed class ForwardedHeadersTests(ProxiedHubServer server) : IClassFixtu
         async Task<HttpStatusCode> NegotiateAsync(string forwardedFor)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post,
-                new Uri(server.BaseUrl, $"hubs/recorder/negotiate?negotiateVersion=1&user_id=u{Guid.NewGuid():N}&token=x&recorder_dir=demo"));
+                new Uri(server.BaseUrl, TestQuery.Url("hubs/recorder/negotiate?negotiateVersion=1", $"u{Guid.NewGuid():N}", "x", (RecorderProtocol.RecorderDirKey, "demo"))));
             request.Headers.Add("X-Forwarded-For", forwardedFor);
             using var response = await http.SendAsync(request).WaitAsync(TestEnvironment.Timeout);
             return response.StatusCode;

@@ -92,18 +92,18 @@ public sealed class HealthTests(HealthHubServer server) : TimedTest, IClassFixtu
 
             // SignalR clients would wait on the backplane: they are answered at once, with the reason where the
             // protocol carries one (negotiate's error), with 503 where it does not (a WebSocket opened directly).
-            var query = $"?user_id={user}&token={Uri.EscapeDataString(token)}&recorder_dir=multi_subtask";
-            await using var negotiating = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, RecorderProtocol.HubPath + query)).Build();
+            var hubPath = TestQuery.Url(RecorderProtocol.HubPath, user, token, (RecorderProtocol.RecorderDirKey, "multi_subtask"));
+            await using var negotiating = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, hubPath)).Build();
             var negotiateError = await Assert.ThrowsAnyAsync<Exception>(() => negotiating.StartAsync(Ct).WaitAsync(TestEnvironment.Timeout));
             Assert.Contains("the hub is not ready: redis", negotiateError.Message, StringComparison.Ordinal);
-            await using var direct = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, RecorderProtocol.HubPath + query), o =>
+            await using var direct = new HubConnectionBuilder().WithUrl(new Uri(baseUrl, hubPath), o =>
             {
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
             }).Build();
             var directError = await Assert.ThrowsAnyAsync<Exception>(() => direct.StartAsync(Ct).WaitAsync(TestEnvironment.Timeout));
             Assert.Contains("503", directError.Message, StringComparison.Ordinal);
-            using (var response = await http.GetAsync(RecorderProtocol.HubPath + query, Ct))
+            using (var response = await http.GetAsync(hubPath, Ct))
             {
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
                 Assert.Equal("the hub is not ready: redis", await response.Content.ReadAsStringAsync(Ct));

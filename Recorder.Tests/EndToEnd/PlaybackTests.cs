@@ -253,7 +253,7 @@ public sealed class PlaybackTests(PlaybackHubServer server) : TimedTest, IClassF
         var (user, token) = await server.NewUserAsync();
         var clientId = Guid.NewGuid().ToString("N");
         await using var socket = await XAgentWebClient.ConnectAsync(
-            server.BaseUrl, clientId, XAgentWebClient.Query(user, token, PacedHubServer.Recording) + "&speed=0.25", Ct);
+            server.BaseUrl, clientId, XAgentWebClient.Query(user, token, PacedHubServer.Recording, speed: 0.25), Ct);
         Assert.Equal(RecorderStatus.Connect, (await socket.First.WaitAsync(TestEnvironment.Timeout)).Status);
         Assert.Equal(0.25, await server.QueryScalarAsync<double>("SELECT replay_speed FROM interactions WHERE interaction_id = @clientId", new { clientId }));
 

@@ -24,7 +24,7 @@ public sealed class RateLimitTests(RateLimitedHubServer server) : TimedTest, ICl
         var statuses = new List<HttpStatusCode>();
         for (var guess = 0; guess < RateLimitedHubServer.PerMinute + 5; guess++)
         {
-            using var response = await http.PostAsync($"/hubs/recorder/negotiate?negotiateVersion=1&user_id={victim}&token=guess-{guess}", null, Ct);
+            using var response = await http.PostAsync(TestQuery.Url("/hubs/recorder/negotiate?negotiateVersion=1", victim, $"guess-{guess}"), null, Ct);
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {

@@ -13,7 +13,7 @@ public sealed class RecordingsApiTests(HubServer server) : IClassFixture<HubServ
     {
         var (user, token) = await server.NewUserAsync();
         using var http = new HttpClient { BaseAddress = server.BaseUrl };
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{RecordingsApi.Path}?user_id={user}&token={token}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, TestQuery.Url(RecordingsApi.Path, user, token));
         using var response = await http.SendAsync(request).WaitAsync(TestEnvironment.Timeout);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -30,7 +30,7 @@ public sealed class RecordingsApiTests(HubServer server) : IClassFixture<HubServ
     {
         var (user, _) = await server.NewUserAsync();
         using var http = new HttpClient { BaseAddress = server.BaseUrl };
-        using var response = await http.GetAsync($"{RecordingsApi.Path}?user_id={user}&token=wrong").WaitAsync(TestEnvironment.Timeout);
+        using var response = await http.GetAsync(TestQuery.Url(RecordingsApi.Path, user, "wrong")).WaitAsync(TestEnvironment.Timeout);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>().WaitAsync(TestEnvironment.Timeout);

@@ -119,7 +119,7 @@ public sealed class RefusalTests(HubServer server) : TimedTest, IClassFixture<Hu
     {
         var received = new TaskCompletionSource<RecorderEnvelope>(TaskCreationOptions.RunContinuationsAsynchronously);
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var connection = RawConnection($"user_id=nobody&token=x&recorder_dir=multi_subtask");
+        await using var connection = RawConnection("nobody", "x");
         connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), e => received.TrySetResult(e));
         connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
 
@@ -141,7 +141,7 @@ public sealed class RefusalTests(HubServer server) : TimedTest, IClassFixture<Hu
         await Replays.RunToEndAsync(theirs);
 
         var (intruder, intruderToken) = await server.NewUserAsync();
-        await using var connection = RawConnection($"user_id={intruder}&token={intruderToken}&recorder_dir=multi_subtask");
+        await using var connection = RawConnection(intruder, intruderToken);
         var received = new List<RecorderEnvelope>();
         connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), e => { lock (received) { received.Add(e); } });
         await connection.StartAsync(Ct);
@@ -160,7 +160,7 @@ public sealed class RefusalTests(HubServer server) : TimedTest, IClassFixture<Hu
     {
         var (user, token) = await server.NewUserAsync();
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var connection = RawConnection($"user_id={user}&token={token}&recorder_dir=multi_subtask");
+        await using var connection = RawConnection(user, token);
         connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
         await connection.StartAsync(Ct);
 
@@ -182,8 +182,8 @@ public sealed class RefusalTests(HubServer server) : TimedTest, IClassFixture<Hu
         Assert.Contains("afterSeq", error.Message, StringComparison.Ordinal);
     }
 
-    private HubConnection RawConnection(string query) => new HubConnectionBuilder()
-        .WithUrl(new Uri(server.HubUrl + "?" + query))
+    private HubConnection RawConnection(string userId, string token) => new HubConnectionBuilder()
+        .WithUrl(new UriBuilder(server.HubUrl) { Query = TestQuery.Connect(userId, token, "multi_subtask") }.Uri)
         .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions))
         .Build();
 }

@@ -78,7 +78,7 @@ public sealed class RefusalTextTests(HubServer server) : TimedTest, IClassFixtur
     public async Task OnARefusedConnectionEveryMethodButPingFailsWithAClearErrorUntilTheServerCloses()
     {
         await using var connection = new HubConnectionBuilder()
-            .WithUrl(new UriBuilder(server.HubUrl) { Query = "user_id=nobody&token=x&recorder_dir=multi_subtask" }.Uri)
+            .WithUrl(new UriBuilder(server.HubUrl) { Query = TestQuery.Connect("nobody", "x", "multi_subtask") }.Uri)
             .Build();
         var refusal = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.On<JsonElement>("Message", envelope => refusal.TrySetResult(envelope));

@@ -56,7 +56,7 @@ public sealed class ResumeTests(PacedHubServer server) : TimedTest, IClassFixtur
         var received = new List<RecorderEnvelope>();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri($"{server.HubUrl}?user_id={user}&token={token}&recorder_dir=multi_subtask&client_id={interactionId}"))
+            .WithUrl(new UriBuilder(server.HubUrl) { Query = TestQuery.Connect(user, token, "multi_subtask", interactionId) }.Uri)
             .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions))
             .Build();
         connection.On<RecorderEnvelope>(nameof(IRecorderClient.Message), e =>

@@ -36,7 +36,7 @@ public sealed class ShutdownDrainingTests(HubServer server) : TimedTest, IClassF
             Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
             Assert.Contains("close", health.Headers.Connection);
 
-            using var negotiate = await http.PostAsync("/hubs/recorder/negotiate?negotiateVersion=1&user_id=u&token=t", null, Ct);
+            using var negotiate = await http.PostAsync(TestQuery.Url("/hubs/recorder/negotiate?negotiateVersion=1", "u", "t"), null, Ct);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, negotiate.StatusCode);
         }
         finally

@@ -41,7 +41,7 @@ public static class StuckConnection
             await socket.ConnectAsync(new UriBuilder(server.HubUrl)
             {
                 Scheme = "ws",
-                Query = $"user_id={user}&token={token}&recorder_dir=multi_subtask&client_id={id}",
+                Query = TestQuery.Connect(user, token, "multi_subtask", id),
             }.Uri, cancellationToken);
             await socket.SendAsync(Encoding.UTF8.GetBytes("{\"protocol\":\"json\",\"version\":1}\u001e"), WebSocketMessageType.Text, true, cancellationToken);
             await Eventually.UntilAsync(

@@ -26,7 +26,7 @@ public sealed class WireFormatTests(NoRunHubServer server) : TimedTest, IClassFi
     {
         var (user, token) = await server.NewUserAsync();
         var id = Guid.NewGuid().ToString("N");
-        using var socket = await ConnectAsync($"user_id={user}&token={token}&recorder_dir=multi_subtask&client_id={id}");
+        using var socket = await ConnectAsync(TestQuery.Connect(user, token, "multi_subtask", id));
 
         var connect = await NextMessageAsync(socket);
         Assert.Equal(EnvelopeKeys, connect.EnumerateObject().Select(p => p.Name));
@@ -60,7 +60,7 @@ public sealed class WireFormatTests(NoRunHubServer server) : TimedTest, IClassFi
     [Fact]
     public async Task ARefusalIsAFailedEnvelopeWithEveryKeyAndNulls()
     {
-        using var socket = await ConnectAsync("user_id=nobody&token=x&recorder_dir=multi_subtask");
+        using var socket = await ConnectAsync(TestQuery.Connect("nobody", "x", "multi_subtask"));
 
         var refusal = await NextMessageAsync(socket);
         Assert.Equal(EnvelopeKeys, refusal.EnumerateObject().Select(p => p.Name));
@@ -77,7 +77,7 @@ public sealed class WireFormatTests(NoRunHubServer server) : TimedTest, IClassFi
     {
         var (user, token) = await server.NewUserAsync();
         var id = Guid.NewGuid().ToString("N");
-        using var socket = await ConnectAsync($"user_id={user}&token={token}&recorder_dir=multi_subtask&client_id={id}");
+        using var socket = await ConnectAsync(TestQuery.Connect(user, token, "multi_subtask", id));
         await NextMessageAsync(socket); // connect
         const int Raws = 3000;
         await using (var connection = await server.Database.DataSource.OpenConnectionAsync(Ct))

@@ -127,8 +127,7 @@ public sealed class PlainClient : IAsyncDisposable
         _connected = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         var url = new UriBuilder(hubUrl)
         {
-            Query = $"user_id={Uri.EscapeDataString(_userId)}&token={Uri.EscapeDataString(_token)}" +
-                    $"&recorder_dir={Uri.EscapeDataString(_recorderDir)}&client_id={InteractionId}",
+            Query = TestQuery.Connect(_userId, _token, _recorderDir, InteractionId),
         }.Uri;
         var connection = new HubConnectionBuilder().WithUrl(url).Build();
         connection.On<JsonElement>("Message", OnMessage);

@@ -1,6 +1,8 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Recorder.Client.Contracts;
+using Recorder.Hub.XAgentWeb;
 
 namespace Recorder.Tests.Infrastructure;
 
@@ -102,10 +104,9 @@ public sealed class XAgentWebClient : IAsyncDisposable
         return client;
     }
 
-    /// <summary>The query the UI builds, with <c>after_seq</c> when given.</summary>
-    public static string Query(string userId, string token, string recorderDir, long? afterSeq = null) =>
-        $"user_id={Uri.EscapeDataString(userId)}&token={Uri.EscapeDataString(token)}&recorder_dir={Uri.EscapeDataString(recorderDir)}"
-        + (afterSeq is { } seq ? $"&after_seq={seq}" : "");
+    /// <summary>The query the UI builds, with <c>after_seq</c> and <c>speed</c> when given.</summary>
+    public static string Query(string userId, string token, string recorderDir, long? afterSeq = null, double? speed = null) =>
+        TestQuery.Of(userId, token, (RecorderProtocol.RecorderDirKey, recorderDir), (RecorderSocketSession.AfterSeqKey, afterSeq), (RecorderProtocol.SpeedKey, speed));
 
     public async Task SendAsync(string text, CancellationToken cancellationToken) =>
         await SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, cancellationToken, text);

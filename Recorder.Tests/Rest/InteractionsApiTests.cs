@@ -36,15 +36,25 @@ public sealed class InteractionsApiTests(HubServer server) : TimedTest, IClassFi
         {
         }
 
-        var (status, first) = await GetAsync($"{RestExtensions.InteractionsPath}?user_id={user}&token={token}&limit=2");
+        var (status, first) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("limit", 2)));
         Assert.Equal(HttpStatusCode.OK, status);
-        var (_, second) = await GetAsync($"{RestExtensions.InteractionsPath}?user_id={user}&token={token}&limit=2&offset={first.GetProperty("next_offset").GetInt32()}");
+        var next = first.GetProperty("next").GetString();
+        Assert.NotNull(next);
+
+        // Keyset paging: an interaction created between two pages does not shift the next one (an offset would
+        // repeat the last interaction of the first page).
+        await using (var client = await RecorderClient.ConnectAsync(server.ClientOptions(user, token, "multi_subtask"), Ct))
+        {
+            await Replays.RunToEndAsync(client);
+        }
+
+        var (_, second) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("limit", 2), ("cursor", next)));
 
         var ids = first.GetProperty("interactions").EnumerateArray().Concat(second.GetProperty("interactions").EnumerateArray())
             .Select(i => i.GetProperty("interaction_id").GetString()).ToList();
         Assert.Equal(Enumerable.Reverse(created), ids);
-        Assert.Equal(2, first.GetProperty("next_offset").GetInt32());
-        Assert.Equal(JsonValueKind.Null, second.GetProperty("next_offset").ValueKind);
+        Assert.Equal(2, first.GetProperty("limit").GetInt32());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
         Assert.Equal("multi_subtask", first.GetProperty("interactions")[0].GetProperty("recorder_dir").GetString());
     }
 
@@ -60,14 +70,14 @@ public sealed class InteractionsApiTests(HubServer server) : TimedTest, IClassFi
             id = client.InteractionId;
         }
 
-        var (status, all) = await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws?user_id={user}&token={token}&after_seq=0&limit=500");
+        var (status, all) = await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/{id}/raws", user, token, ("after_seq", 0), ("limit", 500)));
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Contains(received, m => m.Data?.GetRawText().Contains("file_data", StringComparison.Ordinal) == true);
         Assert.Equal(
             received.Select(m => JsonSerializer.Serialize(m, RecorderProtocol.JsonOptions)),
             all.EnumerateArray().Select(e => JsonSerializer.Serialize(e.Deserialize<RecorderEnvelope>(RecorderProtocol.JsonOptions), RecorderProtocol.JsonOptions)));
 
-        var (_, page) = await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws?user_id={user}&token={token}&after_seq=5&limit=3");
+        var (_, page) = await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/{id}/raws", user, token, ("after_seq", 5), ("limit", 3)));
         Assert.Equal([6L, 7, 8], page.EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()));
     }
 
@@ -82,18 +92,24 @@ public sealed class InteractionsApiTests(HubServer server) : TimedTest, IClassFi
             id = client.InteractionId;
         }
 
-        var (status, body) = await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws?user_id={user}&token={token}");
+        var (status, body) = await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/{id}/raws", user, token));
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Contains(id, body.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync($"{RestExtensions.InteractionsPath}/nosuch/raws?user_id={user}&token={token}")).Status);
-        Assert.Equal(HttpStatusCode.OK, (await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws?user_id={owner}&token={ownerToken}")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/nosuch/raws", user, token))).Status);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/{id}/raws", owner, ownerToken))).Status);
 
-        var (badLimit, limitBody) = await GetAsync($"{RestExtensions.InteractionsPath}?user_id={user}&token={token}&limit=0");
+        var (badLimit, limitBody) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("limit", 0)));
         Assert.Equal(HttpStatusCode.BadRequest, badLimit);
         Assert.Contains("limit", limitBody.GetProperty("error").GetString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws?user_id={owner}&token={ownerToken}&after_seq=-1")).Status);
-        Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync($"{RestExtensions.InteractionsPath}?user_id={user}&token={token}&offset=abc")).Status);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync($"{RestExtensions.InteractionsPath}?user_id={user}&token=wrong")).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await GetAsync(TestQuery.Url($"{RestExtensions.InteractionsPath}/{id}/raws", owner, ownerToken, ("after_seq", -1)))).Status);
+        foreach (var cursor in new[] { "abc", "not base64!", Convert.ToBase64String("x.y"u8.ToArray()).TrimEnd('='), "" })
+        {
+            var (badCursor, cursorBody) = await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, token, ("cursor", cursor)));
+            Assert.Equal(HttpStatusCode.BadRequest, badCursor);
+            Assert.Contains("cursor is not one this API gave", cursorBody.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync(TestQuery.Url(RestExtensions.InteractionsPath, user, "wrong"))).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await GetAsync($"{RestExtensions.InteractionsPath}/{id}/raws")).Status);
     }
 

@@ -49,8 +49,7 @@ public sealed class RecordingUploadTests(UploadHubServer server) : TimedTest, IC
         using var http = new HttpClient { BaseAddress = server.BaseUrl };
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        var query = $"user_id={user}&token={token}" + (recordId is null ? "" : $"&record_id={Uri.EscapeDataString(recordId)}");
-        using var response = await http.PostAsync($"{RecordingsApi.Path}?{query}", content).WaitAsync(TestEnvironment.Timeout);
+        using var response = await http.PostAsync(TestQuery.Url(RecordingsApi.Path, user, token, ("record_id", recordId)), content).WaitAsync(TestEnvironment.Timeout);
         var text = await response.Content.ReadAsStringAsync().WaitAsync(TestEnvironment.Timeout);
         return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }

@@ -22,7 +22,15 @@ public static partial class XAgentDiskReader
         ReadAsync(RecordingFolderWalker.ListFiles(folder), ct);
 
     /// <summary>Reads the files a <see cref="RecordingFolderWalker"/> listed.</summary>
-    public static async Task<XAgentRecording> ReadAsync(IReadOnlyList<(string RelativePath, FileInfo File)> files, CancellationToken ct)
+    public static Task<XAgentRecording> ReadAsync(IReadOnlyList<(string RelativePath, FileInfo File)> files, CancellationToken ct) =>
+        ReadAsync(files, progress: null, ct);
+
+    /// <summary>
+    /// Reads the files a <see cref="RecordingFolderWalker"/> listed, reporting to <paramref name="progress"/> (on the
+    /// reading thread) before each file and once when all are read.
+    /// </summary>
+    public static async Task<XAgentRecording> ReadAsync(
+        IReadOnlyList<(string RelativePath, FileInfo File)> files, IProgress<XAgentReadProgress>? progress, CancellationToken ct)
     {
         var total = 0L;
         foreach (var (relative, file) in files)
@@ -48,9 +56,12 @@ public static partial class XAgentDiskReader
         var refines = new List<(string Subtask, string Number, XAgentPlanRefine Refine)>();
         var workspace = new List<WorkspaceFile>();
 
+        var (read, readBytes) = (0, 0L);
         foreach (var (relative, file) in files)
         {
             ct.ThrowIfCancellationRequested();
+            progress?.Report(new XAgentReadProgress(read, files.Count, readBytes, total));
+            (read, readBytes) = (read + 1, readBytes + file.Length);
             if (relative.Split('/').Any(segment => segment.StartsWith('.')))
             {
                 continue;
@@ -96,6 +107,7 @@ public static partial class XAgentDiskReader
             }
         }
 
+        progress?.Report(new XAgentReadProgress(read, files.Count, readBytes, total));
         return new XAgentRecording(
             query ?? throw new RecordingFormatException("query.json: missing"),
             config,

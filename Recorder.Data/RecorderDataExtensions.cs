@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Recorder.Data;
 using Recorder.Data.Interactions;
 using Recorder.Data.Migrations;
 using Recorder.Data.Raws;
@@ -8,9 +10,13 @@ using Recorder.Data.Recordings;
 using Recorder.Data.Users;
 using Recorder.Data.Workspace;
 
-namespace Recorder.Hub.Data;
+namespace Recorder.Data;
 
-public static class DataExtensions
+/// <summary>
+/// The data layer registers itself: the options, the two data sources (Npgsql's own registration), the repositories and
+/// the migration that runs before every other hosted service. The hub and the CLI call <see cref="AddRecorderData"/>.
+/// </summary>
+public static class RecorderDataExtensions
 {
     /// <summary>The key of the data source of the notification listener (<c>[FromKeyedServices(ListenerDataSource)]</c>).</summary>
     public const string ListenerDataSource = "listener";
@@ -65,13 +71,4 @@ public static class DataExtensions
             dataSource.ConnectionStringBuilder.MaxPoolSize = 1;
         }
     };
-
-    /// <summary>Runs first among the hosted services, so nothing touches the database before its schema is current.</summary>
-    private sealed class MigrationService(IOptions<DatabaseOptions> options, ILogger<MigrationService> logger) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) =>
-            DatabaseMigrator.MigrateAsync(options.Value.Recorder!, logger, cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

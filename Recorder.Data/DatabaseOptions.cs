@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Recorder.Hub.Data;
+namespace Recorder.Data;
 
 public sealed class DatabaseOptions
 {
