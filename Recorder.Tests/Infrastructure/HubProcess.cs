@@ -28,7 +28,9 @@ public sealed class HubProcess : IAsyncDisposable
     /// <summary>The process's last lines of output, for a failure message.</summary>
     public string Output => string.Join(Environment.NewLine, _output);
 
-    public static async Task<HubProcess> StartAsync(HubServer server, IEnumerable<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken)
+    /// <summary>Starts the process with <paramref name="overrides"/> on top of <paramref name="server"/>'s settings (and <paramref name="environment"/> added to its environment).</summary>
+    public static async Task<HubProcess> StartAsync(HubServer server, IEnumerable<KeyValuePair<string, string>> overrides, CancellationToken cancellationToken,
+        IEnumerable<KeyValuePair<string, string>>? environment = null)
     {
         var port = LoopbackPort.Any();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
@@ -37,6 +39,11 @@ public sealed class HubProcess : IAsyncDisposable
         foreach (var argument in server.Arguments([.. overrides, new("urls", baseUrl.ToString().TrimEnd('/'))]))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("the hub process did not start");
