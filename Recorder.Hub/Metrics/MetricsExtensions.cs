@@ -1,4 +1,5 @@
 using Npgsql;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -47,7 +48,7 @@ public static class MetricsExtensions
 
                 if (otlp)
                 {
-                    metrics.AddOtlpExporter(o => o.Endpoint = endpoint ?? o.Endpoint);
+                    metrics.AddOtlpExporter(o => o.Endpoint = SignalEndpoint(endpoint, o, "v1/metrics") ?? o.Endpoint);
                 }
             });
         if (otlp)
@@ -55,11 +56,21 @@ public static class MetricsExtensions
             telemetry.WithTracing(tracing => tracing
                 .AddSource(RecorderMetrics.Name, "Microsoft.AspNetCore")
                 .AddNpgsql()
-                .AddOtlpExporter(o => o.Endpoint = endpoint ?? o.Endpoint));
+                .AddOtlpExporter(o => o.Endpoint = SignalEndpoint(endpoint, o, "v1/traces") ?? o.Endpoint));
         }
 
         return builder;
     }
+
+    /// <summary>
+    /// The configured endpoint as the exporter of one signal needs it: as it is for gRPC; for http/protobuf
+    /// (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>) with the signal's path, which OpenTelemetry adds only to an endpoint
+    /// that came from <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>.
+    /// </summary>
+    private static Uri? SignalEndpoint(Uri? endpoint, OtlpExporterOptions options, string path) =>
+        endpoint is null || options.Protocol != OtlpExportProtocol.HttpProtobuf
+            ? endpoint
+            : new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + path);
 
     public static IEndpointRouteBuilder MapRecorderMetrics(this IEndpointRouteBuilder app)
     {
