@@ -75,8 +75,7 @@ public sealed class XAgentWebScaleOutTests(RedisHubServer server) : TimedTest, I
         Assert.Equal(WebSocketCloseStatus.NormalClosure, second.CloseStatus);
         Assert.Equal(RecorderStatus.Finished, second.CloseReason);
         Assert.Equal("finished", await server.QueryScalarAsync<string>("SELECT status FROM interactions WHERE interaction_id = @clientId", new { clientId }));
-        Assert.Equal(IdOf(a), await server.QueryScalarAsync<string>(
-            "SELECT COALESCE(run_owner, '') FROM interactions WHERE interaction_id = @clientId", new { clientId }));
+        Assert.Equal(IdOf(a), await RunOwnerAsync(clientId));
     }
 
     [Fact]
