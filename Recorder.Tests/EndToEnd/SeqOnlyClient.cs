@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Net.WebSockets;
 using System.Text;
+using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.EndToEnd;
 
@@ -36,7 +37,7 @@ internal sealed class SeqOnlyClient : IAsyncDisposable
     public static async Task<SeqOnlyClient> ConnectAsync(Uri hubUrl, string userId, string token, string recorderDir, string interactionId, CancellationToken cancellationToken)
     {
         var client = new SeqOnlyClient();
-        var query = $"user_id={userId}&token={token}&recorder_dir={recorderDir}&client_id={interactionId}";
+        var query = TestQuery.Connect(userId, token, recorderDir, interactionId);
         await client._socket.ConnectAsync(new UriBuilder(hubUrl) { Scheme = "ws", Query = query }.Uri, cancellationToken);
         await client.SendAsync("{\"protocol\":\"json\",\"version\":1}\u001e", cancellationToken);
         return client;
