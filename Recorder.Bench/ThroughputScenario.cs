@@ -26,8 +26,14 @@ internal static class ThroughputScenario
 
     private static readonly Option<int> WarmupRoundsOption = new("--warmup-rounds")
     {
-        Description = "Unmeasured rounds first (the hub's tiered JIT settles in them, as in a hub that has run for a while).",
+        Description = "Unmeasured rounds first, at least (the hub's tiered JIT settles in them, as in a hub that has run for a while).",
         DefaultValueFactory = _ => 10,
+    };
+
+    private static readonly Option<int> WarmupSecondsOption = new("--warmup-seconds")
+    {
+        Description = "Unmeasured rounds go on for at least this long: ten short rounds leave a third of the hub's CPU in the JIT's tier-up.",
+        DefaultValueFactory = _ => 40,
     };
 
     private static readonly Option<string> RecordingOption = new("--recording")
@@ -52,7 +58,7 @@ internal static class ThroughputScenario
     {
         var command = new Command("throughput", "Concurrent speed-0 replays end to end: raws/s delivered to clients, run duration.")
         {
-            InteractionsOption, RoundsOption, WarmupRoundsOption, RecordingOption, InstancesOption, BareBatchOption,
+            InteractionsOption, RoundsOption, WarmupRoundsOption, WarmupSecondsOption, RecordingOption, InstancesOption, BareBatchOption,
         };
         BenchEnvironment.AddCommonOptions(command);
         command.SetAction((parse, ct) =>
@@ -61,6 +67,7 @@ internal static class ThroughputScenario
                 Math.Max(1, parse.GetValue(InteractionsOption)),
                 Math.Max(1, parse.GetValue(RoundsOption)),
                 Math.Max(0, parse.GetValue(WarmupRoundsOption)),
+                TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(WarmupSecondsOption))),
                 parse.GetValue(RecordingOption)!,
                 Math.Max(1, parse.GetValue(InstancesOption)),
                 Math.Max(1, parse.GetValue(BareBatchOption)));
@@ -83,20 +90,24 @@ internal static class ThroughputScenario
         using var statements = new StatementProfile();
         var maxRuns = Math.Max(64, settings.Interactions);
         var rounds = new List<Round>();
+        var warmupRounds = 0;
         await using (var hub = await HubUnderTest.StartAsync(context.Environment, context.Database,
             [new("Recorder:Runs:MaxConcurrentRuns", maxRuns.ToString(System.Globalization.CultureInfo.InvariantCulture))],
             context.Redis, settings.Instances, ct))
         {
-            for (var r = 0; r < settings.WarmupRounds + settings.Rounds; r++)
+            var warmupStart = Stopwatch.GetTimestamp();
+            for (var r = 0; rounds.Count < settings.Rounds; r++)
             {
-                var warmup = r < settings.WarmupRounds;
-                if (!warmup)
+                var warmup = r < settings.WarmupRounds || Stopwatch.GetElapsedTime(warmupStart) < settings.Warmup;
+                if (!warmup && rounds.Count == 0)
                 {
+                    warmupRounds = r;
                     statements.Start();
                 }
 
                 var round = await RunRoundAsync(hub, users, settings.Recording, queries, ct);
-                ScenarioRunner.Say($"throughput: round {r + 1}{(warmup ? " (warm-up)" : "")}: {round.Raws} raws in {Units.Ms(round.WallMs)} ms = {Units.Number(round.RawsPerSecond)} raws/s");
+                ScenarioRunner.Say($"throughput: round {r + 1}{(warmup ? " (warm-up)" : "")}: {round.Raws} raws in {Units.Ms(round.WallMs)} ms = " +
+                    $"{Units.Number(round.RawsPerSecond)} raws/s, JIT {Units.Number(round.Jit.TotalMilliseconds / round.Raws, "0.000")} ms per raw");
                 if (!warmup)
                 {
                     rounds.Add(round);
@@ -135,7 +146,8 @@ internal static class ThroughputScenario
         var raws = rounds.Sum(r => r.Raws);
         context.Report
             .Line($"- {settings.Interactions} concurrent interactions per round replaying `{settings.Recording}` " +
-                  $"({runs[0].Raws} raws each, `running` to `finished`) at `Recorder:Replay:Speed=0`; {settings.Rounds} measured rounds after {settings.WarmupRounds} warm-up")
+                  $"({runs[0].Raws} raws each, `running` to `finished`) at `Recorder:Replay:Speed=0`; {settings.Rounds} measured rounds after {warmupRounds} warm-up rounds " +
+                  $"(at least {settings.WarmupRounds} and {settings.Warmup.TotalSeconds:0} s)")
             .Line($"- hub: {settings.Instances} instance(s){(context.Redis ? " with the Redis backplane" : ", no backplane")}, " +
                   $"`Recorder:Runs:MaxConcurrentRuns={maxRuns}`, other settings default; clients, hub and PostgreSQL share the machine")
             .Line("- a run = `StartRecorderAsync` called until its `finished` raw is read; a round's wall time = first start to last `finished`")
@@ -246,7 +258,7 @@ internal static class ThroughputScenario
         return new Run(client.InteractionId, received, (int)last.Seq, Units.ElapsedMs(start, Stopwatch.GetTimestamp()), firstRawMs);
     }
 
-    private sealed record Settings(int Interactions, int Rounds, int WarmupRounds, string Recording, int Instances, int BareBatch);
+    private sealed record Settings(int Interactions, int Rounds, int WarmupRounds, TimeSpan Warmup, string Recording, int Instances, int BareBatch);
 
     private sealed record Run(string InteractionId, IReadOnlyList<RecorderEnvelope> Envelopes, int Raws, double DurationMs, double FirstRawMs);
 
