@@ -9,7 +9,8 @@ namespace Recorder.Hub.XAgentWeb;
 /// <summary>
 /// The text frames of XAgent's recorder socket, as the original writes them (<c>json.dumps(body, ensure_ascii=False,
 /// indent=2)</c>): keys in the order <c>data, status, message, success</c>, then for a raw <c>current, node_id,
-/// workspace_file_list</c>, then Recorder's two extra keys <c>interaction_id, seq</c>; non-ASCII text as it is.
+/// workspace_file_list</c>, then Recorder's two extra keys <c>interaction_id, seq</c>; text escaped as Python escapes it
+/// (<see cref="PythonJsonEscapes"/>: only <c>"</c>, <c>\</c> and control characters; emoji and every other character as it is).
 /// </summary>
 public static class XAgentFrames
 {
@@ -129,6 +130,20 @@ public static class XAgentFrames
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        var json = buffer.WrittenSpan;
+        if (!PythonJsonEscapes.MayNeedRewrite(json))
+        {
+            return Encoding.UTF8.GetString(json);
+        }
+
+        var rewritten = ArrayPool<byte>.Shared.Rent(json.Length);
+        try
+        {
+            return Encoding.UTF8.GetString(rewritten, 0, PythonJsonEscapes.Rewrite(json, rewritten));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rewritten);
+        }
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Recorder.Tests.Infrastructure;
+using Recorder.XAgent.Disk;
 using Recorder.XAgent.Replay;
 
 namespace Recorder.Tests.EndToEnd;
@@ -113,6 +114,27 @@ public sealed class XAgentWebSocketTests(HubServer server) : TimedTest, IClassFi
         await Eventually.UntilAsync(
             () => server.QueryScalarAsync<long>("SELECT count(*) FROM raw WHERE interaction_id = @clientId AND NOT is_send", new { clientId }),
             unsent => unsent == 0, TestEnvironment.Timeout, "every raw marked sent");
+    }
+
+    [Fact]
+    public async Task AnEmojiInARawReachesTheUiAsRawUtf8AsPythonWritesIt()
+    {
+        // multi_subtask with its first plain tool call's output replaced by text the relaxed encoder would escape.
+        const string output = "结果 😀 𠀀 end\u2028";
+        var recording = await XAgentDiskReader.ReadAsync(Path.Combine(server.RecordingsRoot, "multi_subtask"), Ct);
+        var plain = recording.ToolCalls.First(c => c.ToolName is not (XAgentReplayMapper.SubmitTool or XAgentReplayMapper.NotebookTool));
+        var name = $"emoji_{Guid.NewGuid():N}";
+        await server.ImportAsync(name, recording with { ToolCalls = [.. recording.ToolCalls.Select(c => c == plain ? c with { ToolOutput = output } : c)] }, Ct);
+
+        var (user, token) = await server.NewUserAsync();
+        await using var client = await XAgentWebClient.ConnectAsync(server.BaseUrl, Guid.NewGuid().ToString(), XAgentWebClient.Query(user, token, name), Ct);
+        await client.Closed.WaitAsync(TestEnvironment.Timeout);
+
+        var frame = Assert.Single(client.Raws, f => f.Json.GetProperty("data") is { ValueKind: JsonValueKind.Object } data
+            && data.TryGetProperty("using_tools", out var tools) && tools.ValueKind == JsonValueKind.Object
+            && tools.GetProperty("tool_output").ValueKind == JsonValueKind.String && tools.GetProperty("tool_output").GetString() == output);
+        // The text is the frame's UTF-8 decoded: escapes would show here as \uD83D\uDE00, \uD840\uDC00, \u2028.
+        Assert.Contains($"\"tool_output\": \"{output}\"", frame.Text, StringComparison.Ordinal);
     }
 
     [Fact]
