@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Recorder.Client.Contracts;
 using StackExchange.Redis;
 
@@ -18,6 +19,10 @@ public static class HubExtensions
             })
             .AddJsonProtocol(o => RecorderProtocol.Configure(o.PayloadSerializerOptions))
             .AddMessagePackProtocol(o => RecorderMessagePack.Configure(o));
+
+        // Registered after SignalR's own: the protocol resolver keeps the last protocol of each name.
+        builder.Services.AddSingleton<IHubProtocol, StrictJsonHubProtocol>();
+        builder.Services.AddSingleton<IHubProtocol, StrictMessagePackHubProtocol>();
 
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))

@@ -63,8 +63,7 @@ public sealed class HostileFrameTests(HubServer server) : IClassFixture<HubServe
         { "<binary>not json at all", false }, { "<binary>{\"type\":1,\"target\":\"Ping\",\"arguments\":[]}\u001e", false },
         { "<bad-utf8>", false },
 
-        // Left out, see docs/protocol.md: frames after which the hub neither answers nor closes until SignalR's 30 s
-        // client timeout ("[1,2]", "123", {"type":"1"}, {"type":1}, a completion, a missing separator, {"type":99}).
+        // JSON that is no SignalR message, unknown types, completions, stream items and a missing separator: RefusedFrameTests.
     };
 
     [Theory]
