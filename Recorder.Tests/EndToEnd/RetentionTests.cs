@@ -15,12 +15,15 @@ public sealed class RetentionTests(RetentionHubServer server) : IClassFixture<Re
         await using (var connection = await server.Database.DataSource.OpenConnectionAsync())
         {
             await connection.ExecuteAsync("""
-                INSERT INTO interactions (interaction_id, user_id, status, last_seq, update_time) VALUES (@id, @user, @status, 1, now() - @age);
+                INSERT INTO interactions (interaction_id, user_id, status, last_seq) VALUES (@id, @user, @status, 1);
                 INSERT INTO raw (interaction_id, seq, node_id, status) VALUES (@id, 1, 'a', 'running');
-                """, new { id, user, status, age }).WaitAsync(TestEnvironment.Timeout);
+                """, new { id, user, status }).WaitAsync(TestEnvironment.Timeout);
+            await new WorkspaceRepository(server.Database.DataSource).AddAsync(id, [new("f.bin", Guid.NewGuid().ToByteArray())], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
+
+            // Aged only once whole: the hub's pruning runs all along and may take an old interaction at once.
+            await connection.ExecuteAsync("UPDATE interactions SET update_time = now() - @age WHERE interaction_id = @id", new { id, age }).WaitAsync(TestEnvironment.Timeout);
         }
 
-        await new WorkspaceRepository(server.Database.DataSource).AddAsync(id, [new("f.bin", Guid.NewGuid().ToByteArray())], CancellationToken.None).WaitAsync(TestEnvironment.Timeout);
         return id;
     }
 
