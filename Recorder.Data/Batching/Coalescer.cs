@@ -86,7 +86,11 @@ internal sealed class Coalescer<TRequest, TResult>(
         }
         catch (Exception exception)
         {
-            batch[0].Done.TrySetException(exception);
+            // The connection or the server failed (after DbRetry's retries): every request of the call fails with it.
+            foreach (var pending in batch)
+            {
+                pending.Done.TrySetException(exception);
+            }
         }
     }
 

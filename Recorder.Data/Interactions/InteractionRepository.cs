@@ -9,6 +9,7 @@ namespace Recorder.Data.Interactions;
 public sealed class InteractionRepository(NpgsqlDataSource dataSource)
 {
     private readonly Coalescer<RunRequest, RunRequestOutcome> _requests = new((requests, ct) => RequestRunsAsync(dataSource, requests, ct), maxBatch: 512);
+    private readonly Coalescer<string, bool> _detaches = new((connectionIds, ct) => DetachConnectionsAsync(dataSource, connectionIds, ct), maxBatch: 512);
 
     private const string Columns = """
         interaction_id, user_id, create_time, update_time, description, agent, mode, recorder_root_dir,
@@ -288,23 +289,39 @@ public sealed class InteractionRepository(NpgsqlDataSource dataSource)
     public Task<PlaybackState?> ReadPlaybackAsync(string interactionId, CancellationToken cancellationToken) =>
         dataSource.QueryOneAsync<PlaybackState>(PlaybackSql, new { interactionId }, cancellationToken);
 
+    // The interactions whose last connections these were are locked in interaction_id order, like every statement that
+    // updates many interactions. The statement's snapshot does not see its own deletes: the connections it removes are
+    // left out of the "another connection remains" test by name.
     private const string DetachSql = """
         WITH gone AS (
-            DELETE FROM hub_connections WHERE connection_id = @connectionId RETURNING interaction_id)
+            DELETE FROM hub_connections WHERE connection_id = ANY(@connectionIds) RETURNING interaction_id),
+        left_alone AS (
+            SELECT i.interaction_id FROM interactions i
+            WHERE i.interaction_id IN (SELECT interaction_id FROM gone)
+              AND NOT EXISTS (
+                  SELECT 1 FROM hub_connections h
+                  WHERE h.interaction_id = i.interaction_id AND h.connection_id <> ALL(@connectionIds))
+            ORDER BY i.interaction_id
+            FOR NO KEY UPDATE OF i)
         UPDATE interactions i SET detached_since = now()
-        WHERE i.interaction_id IN (SELECT interaction_id FROM gone)
-          AND NOT EXISTS (
-              SELECT 1 FROM hub_connections h
-              WHERE h.interaction_id = i.interaction_id AND h.connection_id <> @connectionId)
+        FROM left_alone l WHERE i.interaction_id = l.interaction_id
         """;
 
     /// <summary>
     /// Forgets the connection; for each interaction it was the last one of, the disconnect grace (re)starts now.
+    /// Connections that leave at the same time share one statement (<see cref="Coalescer{TRequest, TResult}"/>).
     /// (A detach racing an attach may set it while the new connection is attached; harmless, since a closing needs
     /// no live connection, and the next detach sets it again.)
     /// </summary>
     public Task DetachConnectionAsync(string connectionId, CancellationToken cancellationToken) =>
-        dataSource.ExecuteCountAsync(DetachSql, new { connectionId }, cancellationToken);
+        _detaches.RunAsync(connectionId, cancellationToken);
+
+    private static async Task<IReadOnlyList<bool>> DetachConnectionsAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<string> connectionIds, CancellationToken cancellationToken)
+    {
+        await dataSource.ExecuteCountAsync(DetachSql, new { connectionIds = connectionIds.Distinct(StringComparer.Ordinal).ToArray() }, cancellationToken);
+        return [.. connectionIds.Select(_ => true)];
+    }
 
     private const string HeartbeatSql = """
         INSERT INTO hub_instances (instance_id) VALUES (@instanceId)

@@ -102,6 +102,55 @@ public sealed class CoalescingTests(DatabaseFixture fixture) : TimedTest, IClass
         Assert.Equal(content, stored);
     }
 
+    [Fact]
+    public async Task ConcurrentDetachesShareStatementsAndOnlyInteractionsLeftWithoutAConnectionStartTheirGrace()
+    {
+        // 0-9 keep a second connection; 10-19 lose both of theirs at once; 20-29 lose their only one.
+        var ids = await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, 30, Ct);
+        var instance = Guid.NewGuid().ToString("N");
+        var rows = ids.SelectMany((id, i) => i < 20
+            ? new (string Connection, string Id)[] { ($"a{i}-{instance}", id), ($"b{i}-{instance}", id) }
+            : [($"a{i}-{instance}", id)]).ToList();
+        await using (var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct))
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO hub_connections (connection_id, interaction_id, instance_id)
+                SELECT c, i, @instance FROM unnest(@connections::text[], @ids::text[]) AS t(c, i)
+                """, new { connections = rows.Select(r => r.Connection).ToArray(), ids = rows.Select(r => r.Id).ToArray(), instance }).WaitAsync(Ct);
+        }
+
+        var kept = ids.Take(10).ToHashSet(StringComparer.Ordinal);
+        var leaving = rows.Where(r => !(r.Connection.StartsWith('b') && kept.Contains(r.Id))).Select(r => r.Connection).ToList();
+        var interactions = new InteractionRepository(DataSource);
+        await Task.WhenAll(leaving.Select(c => Task.Run(() => interactions.DetachConnectionAsync(c, Ct)))).WaitAsync(TestEnvironment.Timeout);
+
+        Assert.InRange(_statements.Count("DELETE FROM hub_connections WHERE connection_id = ANY"), 1, leaving.Count - 1);
+        await using var check = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        var detached = (await check.QueryAsync<string>(
+            "SELECT interaction_id FROM interactions WHERE interaction_id = ANY(@ids) AND detached_since IS NOT NULL", new { ids = ids.ToArray() }).WaitAsync(Ct)).ToHashSet();
+        Assert.Equal(ids.Skip(10).Order(StringComparer.Ordinal), detached.Order(StringComparer.Ordinal));
+        var remaining = await check.QueryAsync<string>("SELECT connection_id FROM hub_connections WHERE instance_id = @instance", new { instance }).WaitAsync(Ct);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"b{i}-{instance}").Order(StringComparer.Ordinal), remaining.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task WhenTheServerCannotBeReachedEveryRequestOfABatchFailsAndNoneIsLeftWaiting()
+    {
+        // Nothing listens on port 1. The first request runs alone and the others queue behind its retries, so they share
+        // the next call: each of them must get the failure (none may wait for an answer that never comes).
+        await using var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=2");
+        var interactions = new InteractionRepository(unreachable);
+        var first = interactions.RequestRunAsync(Guid.NewGuid().ToString("N"), Ct);
+        var queued = Enumerable.Range(0, 8).Select(_ => interactions.DetachConnectionAsync(Guid.NewGuid().ToString("N"), Ct))
+            .Concat(Enumerable.Range(0, 8).Select(_ => (Task)interactions.RequestRunAsync(Guid.NewGuid().ToString("N"), Ct)))
+            .ToList();
+        foreach (var request in queued.Prepend(first))
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(() => request.WaitAsync(TestEnvironment.Timeout));
+            Assert.IsAssignableFrom<NpgsqlException>(error);
+        }
+    }
+
     /// <summary>The statements Npgsql logs for one data source.</summary>
     private sealed class StatementLog : ILoggerProvider
     {
