@@ -15,7 +15,8 @@ internal sealed partial class StatementProfile : IDisposable
     private const int KeyLength = 72;
 
     private readonly ActivityListener _listener;
-    private readonly ConcurrentQueue<StatementSpan> _spans = new();
+    // The statement's text as Npgsql gave it: collapsed into its key only for the report, off the measured path.
+    private readonly ConcurrentQueue<(string Text, long StartTicks, long EndTicks)> _commands = new();
     private volatile bool _recording;
 
     public StatementProfile()
@@ -39,7 +40,7 @@ internal sealed partial class StatementProfile : IDisposable
     public MarkdownTable Table(int raws)
     {
         var table = new MarkdownTable("statement (start)", "commands", "per raw", "median ms", "p99 ms", "share of the hub's database time");
-        var all = _spans.GroupBy(s => s.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => Stats.Of(g.Select(s => s.DurationMs)));
+        var all = All().GroupBy(s => s.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => Stats.Of(g.Select(s => s.DurationMs)));
         var total = all.Values.Sum(s => s.Sum);
         foreach (var (key, stats) in all.OrderByDescending(p => p.Value.Sum))
         {
@@ -58,19 +59,27 @@ internal sealed partial class StatementProfile : IDisposable
         }
 
         var text = activity.GetTagItem("db.query.text") as string ?? activity.GetTagItem("db.statement") as string ?? activity.DisplayName;
-        var key = Whitespace().Replace(text, " ").Trim();
-        if (key.Length > KeyLength)
-        {
-            key = key[..KeyLength] + "...";
-        }
-
         var start = activity.StartTimeUtc.Ticks;
-        _spans.Enqueue(new StatementSpan(key, start, start + activity.Duration.Ticks));
+        _commands.Enqueue((text, start, start + activity.Duration.Ticks));
     }
 
     /// <summary>The commands whose statement starts with <paramref name="prefix"/> (whitespace collapsed), by start time.</summary>
     public IReadOnlyList<StatementSpan> Spans(string prefix) =>
-        [.. _spans.Where(s => s.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(s => s.StartTicks)];
+        [.. All().Where(s => s.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(s => s.StartTicks)];
+
+    /// <summary>Every command recorded, keyed by its statement's start (whitespace collapsed, cut); each distinct text collapsed once.</summary>
+    private List<StatementSpan> All()
+    {
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        return [.. _commands.Select(c => new StatementSpan(
+            keys.TryGetValue(c.Text, out var key) ? key : keys[c.Text] = Key(c.Text), c.StartTicks, c.EndTicks))];
+    }
+
+    private static string Key(string text)
+    {
+        var key = Whitespace().Replace(text, " ").Trim();
+        return key.Length > KeyLength ? key[..KeyLength] + "..." : key;
+    }
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
