@@ -24,6 +24,35 @@ public sealed class InteractionRepositoryTests(DatabaseFixture fixture) : TimedT
     }
 
     [Fact]
+    public async Task APageOfAUsersInteractionsIsReadFromAnIndexInItsOrderWithoutSortingTheUsersRows()
+    {
+        var userId = $"u{Guid.NewGuid():N}";
+        await new UserRepository(fixture.Database.DataSource).UpsertAsync(userId, "t", "", "", true, true, Ct);
+        for (var i = 0; i < 30; i++)
+        {
+            await TestInteractions.InsertWaitingAsync(fixture.Database.DataSource, Guid.NewGuid().ToString("N"), userId, Ct);
+        }
+
+        var page = await _interactions.ListByUserAsync(userId, null, 10, Ct);
+        var next = await _interactions.ListByUserAsync(userId, (page[^1].CreateTime, page[^1].InteractionId), 10, Ct);
+        Assert.Equal(20, page.Concat(next).Select(i => i.InteractionId).Distinct().Count());
+
+        // The planner on a small table would scan it; with scans off, what is left shows whether an index serves the
+        // order: without one the plan sorts the user's rows, with it a page is a walk along the index.
+        await using var connection = await fixture.Database.DataSource.OpenConnectionAsync(Ct);
+        await using var transaction = await connection.BeginTransactionAsync(Ct);
+        await connection.ExecuteAsync("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off", transaction: transaction).WaitAsync(Ct);
+        var plan = string.Join("\n", await connection.QueryAsync<string>("""
+            EXPLAIN SELECT interaction_id FROM interactions
+            WHERE user_id = @userId AND NOT is_deleted AND (create_time, interaction_id) < (@createTime, @interactionId)
+            ORDER BY create_time DESC, interaction_id DESC
+            LIMIT 10
+            """, new { userId, createTime = page[^1].CreateTime, interactionId = page[^1].InteractionId }, transaction).WaitAsync(Ct));
+        Assert.Contains("interactions_user_created", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sort", plan, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASecondRequestOfARunIsANoOp()
     {
         var id = await NewRequestedRunAsync();
