@@ -54,7 +54,11 @@ public sealed class NginxClusterTests(NginxHubServer server) : TimedTest(TimeSpa
             Assert.All(clients, c => Assert.False(c.Ended.IsCompleted, "a run ended before the hub was killed"));
             // SIGKILL mid-run the hub holding connections (the sticky hash may put all four on one hub): its sockets
             // drop, its runs are taken over after the lease.
-            var victim = await AttachedAsync(hubA, ct) > 0 ? hubA : hubB;
+            // Chosen once both gauges account for every client (seen once in CI: none was on the hub killed).
+            var (onA, onB) = await Eventually.UntilAsync(
+                async () => (await AttachedAsync(hubA, ct), await AttachedAsync(hubB, ct)),
+                attached => attached.Item1 + attached.Item2 >= Clients, TestEnvironment.Timeout, "both hubs' gauges to count every client");
+            var victim = onA > 0 ? hubA : hubB;
             victim.Kill();
 
             var reconnects = await Task.WhenAll(clients.Select(c => FollowToEndAsync(c, nginx, ct)));
@@ -67,7 +71,7 @@ public sealed class NginxClusterTests(NginxHubServer server) : TimedTest(TimeSpa
             }
 
             // The sticky key spreads clients over both hubs, so some of them were on the killed one.
-            Assert.True(reconnects.Sum() > 0, $"no client was connected through nginx to the killed hub; nginx: {nginx.Output}");
+            Assert.True(reconnects.Sum() > 0, $"no client was connected through nginx to the killed hub (attached: {onA} on A, {onB} on B); nginx: {nginx.Output}");
         }
         finally
         {
