@@ -126,15 +126,25 @@ internal static class PacedClients
         {
             var clocks = new List<ClockCheck> { await CheckClockAsync(dataSource, cancellationToken) };
 
-            // The warm-up replays run back to back in small batches: they exercise every path once, unmeasured.
+            // The warm-up replays run back to back in small batches, unmeasured, round after round until the bench says WARM
+            // (the hub's JIT has settled); the last round's are kept.
+            var warm = Task.Run(() => ExpectAsync("WARM", cancellationToken), cancellationToken); // Console.In reads synchronously
             var warmupRuns = new List<PacedRun>();
-            foreach (var batch in warmup.Chunk(8))
+            var rounds = 0;
+            while (warmup.Count > 0 && (rounds == 0 || !warm.IsCompleted))
             {
-                var start = DateTime.UtcNow;
-                warmupRuns.AddRange(await Task.WhenAll(batch.Select((o, i) => ReplayAsync(i, o, start, runTimeout, cancellationToken))).WaitAsync(cancellationToken));
+                warmupRuns.Clear();
+                foreach (var batch in warmup.Chunk(8))
+                {
+                    var start = DateTime.UtcNow;
+                    warmupRuns.AddRange(await Task.WhenAll(batch.Select((o, i) => ReplayAsync(i, o, start, runTimeout, cancellationToken))).WaitAsync(cancellationToken));
+                }
+
+                rounds++;
             }
 
-            Console.WriteLine("READY");
+            await warm;
+            Console.WriteLine($"READY {rounds}");
             await ExpectAsync("GO", cancellationToken);
 
             var cpuBefore = ProcessCpu();
