@@ -16,7 +16,7 @@ internal sealed record StormReport(long Armed, IReadOnlyList<ClientReconnect> Cl
 
 /// <summary>
 /// The client side of the connections and storm scenarios, in a process of its own so that the hub's process holds
-/// only the hub: connects the warm-up clients, says <c>WARM</c>, waits for <c>GO</c> on stdin, connects the rest,
+/// only the hub: connects and closes the churn clients, connects the warm-up clients, says <c>WARM</c>, waits for <c>GO</c> on stdin, connects the rest,
 /// says <c>CONNECTED {json}</c>, then keeps them all idle until <c>STOP</c> (or end of input), closes them and says
 /// <c>STOPPED</c>. With <c>--probe</c> each client is watched by a <see cref="ReconnectProbe"/>, and
 /// <c>STORM &lt;seconds&gt;</c> arms the probes (says <c>ARMED</c>: the bench may now take the hub down), waits up
@@ -29,6 +29,7 @@ internal static class IdleClients
     private static readonly Option<string> HubUrlOption = new("--hub-url") { Required = true };
     private static readonly Option<string> UserPrefixOption = new("--user-prefix") { Required = true };
     private static readonly Option<int> WarmupOption = new("--warmup") { DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> ChurnOption = new("--churn") { DefaultValueFactory = _ => 0 };
     private static readonly Option<int> CountOption = new("--count") { Required = true };
     private static readonly Option<int> ParallelismOption = new("--parallelism") { DefaultValueFactory = _ => 16 };
     private static readonly Option<string> RecordingOption = new("--recording") { DefaultValueFactory = _ => "multi_subtask" };
@@ -39,7 +40,7 @@ internal static class IdleClients
     {
         var command = new Command(CommandName, "(internal) The idle clients of the connections and storm scenarios.")
         {
-            HubUrlOption, UserPrefixOption, WarmupOption, CountOption, ParallelismOption, RecordingOption, ProbeOption, BareOption, BenchEnvironment.TimeoutOption,
+            HubUrlOption, UserPrefixOption, WarmupOption, ChurnOption, CountOption, ParallelismOption, RecordingOption, ProbeOption, BareOption, BenchEnvironment.TimeoutOption,
         };
         command.Hidden = true;
         command.SetAction(async (parse, ct) =>
@@ -74,8 +75,10 @@ internal static class IdleClients
         var count = parse.GetValue(CountOption);
         var parallelism = Math.Max(1, parse.GetValue(ParallelismOption));
         var hubUrl = new Uri(parse.GetValue(HubUrlOption)!);
-        var users = BenchUser.Many(parse.GetValue(UserPrefixOption)!, warmup + count);
-        var probes = parse.GetValue(ProbeOption) ? users.Select(_ => new ReconnectProbe()).ToList() : null;
+        var churn = parse.GetValue(ChurnOption);
+        var users = BenchUser.Many(parse.GetValue(UserPrefixOption)!, warmup + count + churn);
+        // The kept clients are watched (the churn's are closed before the storm).
+        var probes = parse.GetValue(ProbeOption) ? Enumerable.Range(0, warmup + count).Select(_ => new ReconnectProbe()).ToList() : null;
         var options = users.Select((user, i) => new RecorderClientOptions
         {
             HubUrl = hubUrl,
@@ -83,13 +86,13 @@ internal static class IdleClients
             Token = user.Token,
             RecorderDir = parse.GetValue(RecordingOption)!,
             ConnectAttempts = 1,
-            ConfigureHttpConnection = probes is null ? null : probes[i].Configure,
+            ConfigureHttpConnection = probes is null || i >= probes.Count ? null : probes[i].Configure,
         }).ToList();
 
         var clients = new List<RecorderClient>();
         try
         {
-            await ConnectPhasesAsync(clients, warmup, count, parallelism, (i, ct) => RecorderClient.ConnectAsync(options[i], ct), cancellationToken);
+            await ConnectPhasesAsync(clients, churn, warmup, count, parallelism, (i, ct) => RecorderClient.ConnectAsync(options[i], ct), cancellationToken);
             while (await ReadCommandAsync(cancellationToken) is { } command && command != "STOP")
             {
                 if (probes is null || !command.StartsWith("STORM ", StringComparison.Ordinal))
@@ -119,7 +122,7 @@ internal static class IdleClients
         var clients = new List<EnvelopeReceiver>();
         try
         {
-            await ConnectPhasesAsync(clients, parse.GetValue(WarmupOption), parse.GetValue(CountOption), Math.Max(1, parse.GetValue(ParallelismOption)),
+            await ConnectPhasesAsync(clients, parse.GetValue(ChurnOption), parse.GetValue(WarmupOption), parse.GetValue(CountOption), Math.Max(1, parse.GetValue(ParallelismOption)),
                 async (_, ct) =>
                 {
                     var receiver = await EnvelopeReceiver.ConnectAsync(hubUrl, greeted: false, RecorderWireProtocol.Json, ct);
@@ -148,13 +151,20 @@ internal static class IdleClients
     }
 
     /// <summary>
-    /// Connects the warm-up clients, says <c>WARM</c>, waits for <c>GO</c>, connects the measured ones (timed) and says
-    /// <c>CONNECTED {json}</c>; every client made is added to <paramref name="clients"/> (the caller closes them).
+    /// Connects and closes the churn clients (they warm both processes up and leave nothing attached; user indexes after
+    /// the measured ones), connects the warm-up clients, says <c>WARM</c>, waits for <c>GO</c>, connects the measured ones
+    /// (timed) and says <c>CONNECTED {json}</c>; every client kept is added to <paramref name="clients"/> (the caller closes them).
     /// </summary>
-    private static async Task ConnectPhasesAsync<T>(List<T> clients, int warmup, int count, int parallelism, Func<int, CancellationToken, Task<T>> connect,
+    private static async Task ConnectPhasesAsync<T>(List<T> clients, int churn, int warmup, int count, int parallelism, Func<int, CancellationToken, Task<T>> connect,
         CancellationToken cancellationToken)
         where T : class, IAsyncDisposable
     {
+        if (churn > 0)
+        {
+            var (churned, _) = await BenchClients.ConnectManyAsync(churn, parallelism, (i, ct) => connect(warmup + count + i, ct), cancellationToken);
+            await BenchClients.DisposeAllAsync(churned);
+        }
+
         var (warm, _) = await BenchClients.ConnectManyAsync(warmup, parallelism, connect, cancellationToken);
         clients.AddRange(warm);
         Console.WriteLine("WARM");
@@ -221,7 +231,7 @@ internal sealed class IdleClientsProcess : IDisposable
 
     private IdleClientsProcess(Process process) => _process = process;
 
-    public static IdleClientsProcess Start(Uri hubUrl, string prefix, int warmup, int count, int parallelism, bool probe, int timeoutSeconds, bool bare = false)
+    public static IdleClientsProcess Start(Uri hubUrl, string prefix, int warmup, int count, int parallelism, bool probe, int timeoutSeconds, bool bare = false, int churn = 0)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
         var start = new ProcessStartInfo(self)
@@ -241,6 +251,7 @@ internal sealed class IdleClientsProcess : IDisposable
             "--hub-url", hubUrl.ToString(),
             "--user-prefix", prefix,
             "--warmup", warmup.ToString(CultureInfo.InvariantCulture),
+            "--churn", churn.ToString(CultureInfo.InvariantCulture),
             "--count", count.ToString(CultureInfo.InvariantCulture),
             "--parallelism", parallelism.ToString(CultureInfo.InvariantCulture),
             "--timeout", timeoutSeconds.ToString(CultureInfo.InvariantCulture),

@@ -304,40 +304,19 @@ internal static class PacedScenario
     }
 
     /// <summary>
-    /// Lets the child run warm-up rounds until the hub's tiered JIT has settled, as in <c>throughput</c>: at least
-    /// <see cref="Settings.WarmupMin"/>, then until this process (the hub) spent under 2 % of its CPU of the last
-    /// <see cref="SettleWindow"/> compiling, at most <see cref="Settings.WarmupMax"/>. Then the child finishes its round and says READY.
+    /// Lets the child run warm-up rounds until the hub's tiered JIT has settled (<see cref="JitSettle"/>, at least
+    /// <see cref="Settings.WarmupMin"/>, at most <see cref="Settings.WarmupMax"/>). Then the child finishes its round and says READY.
     /// </summary>
     private static async Task<Warmup> WarmUpAsync(Process child, Settings settings, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
-        var samples = new Queue<(TimeSpan Elapsed, TimeSpan Cpu, TimeSpan Jit)>();
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        bool settled;
-        while (true)
+        var (_, settled) = await JitSettle.WaitAsync(settings.WarmupMin, settings.WarmupMax, () =>
         {
-            var now = (Elapsed: Stopwatch.GetElapsedTime(start), ProcessSnapshot.Now().Cpu, Jit: System.Runtime.JitInfo.GetCompilationTime());
-            samples.Enqueue(now);
-            while (now.Elapsed - samples.Peek().Elapsed > SettleWindow)
-            {
-                samples.Dequeue();
-            }
-
-            var first = samples.Peek();
-            settled = now.Elapsed - first.Elapsed >= SettleWindow - TimeSpan.FromSeconds(1) && now.Jit - first.Jit < 0.02 * (now.Cpu - first.Cpu);
-            if (now.Elapsed >= settings.WarmupMin && (settled || now.Elapsed >= settings.WarmupMax))
-            {
-                break;
-            }
-
             if (child.HasExited)
             {
                 throw new InvalidOperationException($"the paced-clients process exited with {child.ExitCode} during the warm-up");
             }
-
-            await timer.WaitForNextTickAsync(cancellationToken);
-        }
-
+        }, cancellationToken);
         await child.StandardInput.WriteLineAsync("WARM".AsMemory(), cancellationToken);
         var rounds = await ExpectAsync(child, "READY", cancellationToken);
         return new Warmup(Stopwatch.GetElapsedTime(start), settled, int.Parse(rounds, CultureInfo.InvariantCulture));
@@ -384,7 +363,7 @@ internal static class PacedScenario
             .Line($"- clients arrive evenly over {Units.Number(settings.Arrival.TotalSeconds)} s, each its own user: connect (`RecorderClient`), `StartRecorderAsync`, " +
                   $"read to `finished`, close; they run in a child process (workstation GC), after rounds of {settings.Warmup} unmeasured pause-free warm-up replays, 8 at a time: " +
                   $"{window.Warmup.Rounds} rounds in {Units.Number(window.Warmup.Elapsed.TotalSeconds, "0")} s (at least {settings.WarmupMin.TotalSeconds:0} s, then until the hub's JIT settled: " +
-                  (window.Warmup.Settled ? $"it did, its last {SettleWindow.TotalSeconds:0} s spent under 2 % of its CPU compiling)" : $"**it had not** by the {settings.WarmupMax.TotalSeconds:0} s cap)"))
+                  (window.Warmup.Settled ? $"it did, its last {JitSettle.Window.TotalSeconds:0} s spent under 2 % of its CPU compiling)" : $"**it had not** by the {settings.WarmupMax.TotalSeconds:0} s cap)"))
             .Line($"- hub: one instance in the bench process, `Recorder:Replay:Speed=1`, `Recorder:Replay:MaxGap={settings.Gap}`, " +
                   $"`Recorder:Runs:MaxConcurrentRuns={maxRuns}`{(redis ? ", Redis backplane" : "")}, other settings default")
             .Line($"- finished: {Units.Int(completed.Count)} of {Units.Int(clients.Runs.Count)} replays, {Units.Int(analysis.Raws)} raws; " +
@@ -524,8 +503,6 @@ internal static class PacedScenario
 
         return table;
     }
-
-    private static readonly TimeSpan SettleWindow = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// A run is "as long as its pacing says" when at most this much longer: its start (request, claim, first commit and

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Dapper;
 
 namespace Recorder.Bench;
 
@@ -34,6 +36,25 @@ internal static class StormScenario
         DefaultValueFactory = _ => 20,
     };
 
+    private static readonly Option<int> ChurnOption = new("--churn")
+    {
+        Description = "Clients connected and closed again before the warm-up clients, in the bare run and in Recorder's (each its own user): " +
+            "they warm both processes up, and then the bench waits for the JIT to settle (and for the hub to close their interactions).",
+        DefaultValueFactory = _ => 2000,
+    };
+
+    private static readonly Option<int> WarmupSecondsOption = new("--warmup-seconds")
+    {
+        Description = "After the churn, wait at least this long (and until the JIT has settled: under 2 % of the process's CPU of 10 s compiling).",
+        DefaultValueFactory = _ => 10,
+    };
+
+    private static readonly Option<int> WarmupMaxSecondsOption = new("--warmup-max-seconds")
+    {
+        Description = "... but no longer than this; the report says whether it settled.",
+        DefaultValueFactory = _ => 120,
+    };
+
     private static readonly Option<int> ParallelismOption = new("--parallelism")
     {
         Description = "Connects in flight at once.",
@@ -61,7 +82,7 @@ internal static class StormScenario
     {
         var command = new Command("storm", "Connect rate (each connect creates an interaction), then a reconnect storm after a hub restart.")
         {
-            ClientsOption, WarmupOption, ParallelismOption, StormTimeoutOption, IdleSecondsOption, DetailsOption,
+            ClientsOption, WarmupOption, ChurnOption, WarmupSecondsOption, WarmupMaxSecondsOption, ParallelismOption, StormTimeoutOption, IdleSecondsOption, DetailsOption,
         };
         BenchEnvironment.AddCommonOptions(command);
         command.SetAction((parse, ct) =>
@@ -69,6 +90,9 @@ internal static class StormScenario
             var settings = new Settings(
                 Math.Max(1, parse.GetValue(ClientsOption)),
                 Math.Max(0, parse.GetValue(WarmupOption)),
+                Math.Max(0, parse.GetValue(ChurnOption)),
+                TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(WarmupSecondsOption))),
+                TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(WarmupMaxSecondsOption))),
                 Math.Max(1, parse.GetValue(ParallelismOption)),
                 TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(StormTimeoutOption))),
                 TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(IdleSecondsOption))),
@@ -84,7 +108,7 @@ internal static class StormScenario
         var ct = context.Cancellation;
         var total = settings.Warmup + settings.Clients;
         var loadAverage = LoadAverage();
-        await context.Database.SeedUsersAsync(BenchUser.Many(Prefix, total), ct);
+        await context.Database.SeedUsersAsync(BenchUser.Many(Prefix, total + settings.Churn), ct);
         var bare = await MeasureBareConnectsAsync(settings, ct);
         using var queries = new QueryCounter(context.Database.Name);
         using var upgrades = new UpgradedConnections();
@@ -96,8 +120,10 @@ internal static class StormScenario
         var housekeeping = (queries.Snapshot() - idleBefore).Commands / settings.Idle.TotalSeconds;
 
         var step = TimeSpan.FromSeconds(settings.TimeoutSeconds);
-        using var child = IdleClientsProcess.Start(hub.HubUrl(0), Prefix, settings.Warmup, settings.Clients, settings.Parallelism, probe: true, settings.TimeoutSeconds);
+        using var child = IdleClientsProcess.Start(hub.HubUrl(0), Prefix, settings.Warmup, settings.Clients, settings.Parallelism, probe: true, settings.TimeoutSeconds,
+            churn: settings.Churn);
         await child.ExpectAsync("WARM", step, ct);
+        var warmed = await SettleAsync(settings, () => WaitForChurnClosedAsync(context.Database, ct), ct);
         ScenarioRunner.Say($"storm: {hub.AttachedConnections} warm-up clients attached; connecting {settings.Clients} more, {settings.Parallelism} at a time");
         var beforeConnects = queries.Snapshot();
         var hubCpu = Environment.CpuUsage.TotalTime;
@@ -142,7 +168,7 @@ internal static class StormScenario
         }
 
         ScenarioRunner.Say($"storm: {result.Resumed.Count} of {total} resumed, the last {Units.Ms(result.AfterStart.Max)} ms after the new instance started");
-        Write(context.Report, settings, context.Redis, connected, bare, connectQueries, housekeeping, restart, result,
+        Write(context.Report, settings, context.Redis, connected, bare, warmed, connectQueries, housekeeping, restart, result,
             new StormQueries(q1 - q0, q2 - q1, q3 - q2, Units.ElapsedMs(started, result.LastResumed) / 1000), presenceBefore, presenceAfter, attachedAfter, storm.States,
             new Cpu(connectHubCpu, connected.CpuSeconds, stormHubCpu, storm.CpuSeconds, Units.ElapsedMs(stopping, result.LastResumed) / 1000, loadAverage),
             new Descriptors(connectHubFds, connected.FileDescriptors, stormHubFds, storm.FileDescriptors), server);
@@ -157,8 +183,10 @@ internal static class StormScenario
     {
         var step = TimeSpan.FromSeconds(settings.TimeoutSeconds);
         await using var bare = await BareSignalR.StartAsync(cancellationToken);
-        using var child = IdleClientsProcess.Start(bare.HubUrl, Prefix, settings.Warmup, settings.Clients, settings.Parallelism, probe: false, settings.TimeoutSeconds, bare: true);
+        using var child = IdleClientsProcess.Start(bare.HubUrl, Prefix, settings.Warmup, settings.Clients, settings.Parallelism, probe: false, settings.TimeoutSeconds,
+            bare: true, churn: settings.Churn);
         await child.ExpectAsync("WARM", step, cancellationToken);
+        var warmed = await SettleAsync(settings, () => Task.CompletedTask, cancellationToken);
         var cpu = Environment.CpuUsage.TotalTime;
         await child.SendAsync("GO", cancellationToken);
         var report = JsonSerializer.Deserialize<ConnectReport>(await child.ExpectAsync("CONNECTED", step, cancellationToken))
@@ -166,7 +194,7 @@ internal static class StormScenario
         var serverCpu = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds;
         await child.StopAsync(step, cancellationToken);
         ScenarioRunner.Say($"storm: bare SignalR: {report.Connected} connected in {report.TotalSeconds:0.00} s ({report.Connected / report.TotalSeconds:0} connects/s)");
-        return new BareConnects(report, serverCpu);
+        return new BareConnects(report, serverCpu, warmed);
     }
 
     /// <summary>Waits (at most 30 s) until the hub holds <paramref name="count"/> attached connections.</summary>
@@ -187,7 +215,7 @@ internal static class StormScenario
         }
     }
 
-    private static void Write(Report report, Settings settings, bool redis, ConnectReport connected, BareConnects bare, QuerySnapshot connectQueries, double housekeeping,
+    private static void Write(Report report, Settings settings, bool redis, ConnectReport connected, BareConnects bare, Warmed warmed, QuerySnapshot connectQueries, double housekeeping,
         HubRestart restart, StormResult result, StormQueries queries, InteractionPresence before, InteractionPresence after, int attachedAfter,
         IReadOnlyDictionary<string, int> states, Cpu cpu, Descriptors fds, ServerSide server)
     {
@@ -196,6 +224,8 @@ internal static class StormScenario
         report
             .Line($"- {settings.Clients} clients connected as fast as {settings.Parallelism} connects in flight allow (after {settings.Warmup} warm-up clients); " +
                   "each its own user and a new interaction (`waiting`, never started); the clients run in a child process")
+            .Line($"- warm-up before the measured connects, in the bare run: {bare.Warmed.Describe(settings.Churn)}; in Recorder's: {warmed.Describe(settings.Churn)} " +
+                  "(and the hub had closed the churn's interactions after their disconnect grace)")
             .Line("- hub: one instance in the bench process on a fixed port, product defaults (replay speed 0, `Recorder:Auth:CheckRunning=true`, " +
                   "`Recorder:Runs:DisconnectGrace` 15 s)" + (redis ? ", Redis backplane" : ""))
             .Line($"- the machine's load average (1 min) when the run began: {cpu.LoadAverage ?? "?"}; hub, clients and PostgreSQL share its {Environment.ProcessorCount} cores")
@@ -327,7 +357,46 @@ internal static class StormScenario
     }
 
     /// <summary>The bare connect baseline: the child's report and this process's CPU seconds meanwhile.</summary>
-    private sealed record BareConnects(ConnectReport Report, double ServerCpu);
+    private sealed record BareConnects(ConnectReport Report, double ServerCpu, Warmed Warmed);
+
+    /// <summary>How long the bench waited after the churn, and whether the JIT had settled by then.</summary>
+    private sealed record Warmed(TimeSpan Elapsed, bool Settled)
+    {
+        public string Describe(int churn) => churn == 0 ? "no churn, no wait" :
+            $"{churn} clients connected and closed again, then {Units.Number(Elapsed.TotalSeconds, "0")} s until " +
+            (Settled ? $"the JIT had settled (its last {JitSettle.Window.TotalSeconds:0} s under 2 % of the process's CPU)" : "the cap (**the JIT had not settled**)");
+    }
+
+    /// <summary>After a churn: the JIT settled (at least the minimum, at most the cap) and <paramref name="alsoDone"/> done.</summary>
+    private static async Task<Warmed> SettleAsync(Settings settings, Func<Task> alsoDone, CancellationToken cancellationToken)
+    {
+        if (settings.Churn == 0)
+        {
+            return new Warmed(TimeSpan.Zero, false);
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        await alsoDone();
+        var (_, settled) = await JitSettle.WaitAsync(settings.WarmupMin, settings.WarmupMax, null, cancellationToken);
+        return new Warmed(Stopwatch.GetElapsedTime(start), settled);
+    }
+
+    /// <summary>Waits (at most 60 s) until the hub has closed the interactions the churn left behind (after its disconnect grace).</summary>
+    private static async Task WaitForChurnClosedAsync(BenchDatabase database, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(60 * Stopwatch.Frequency);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        while (await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                   "SELECT count(*) FROM interactions WHERE status = 'waiting' AND detached_since IS NOT NULL", cancellationToken: cancellationToken)) > 0)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException("the interactions of the churn were not closed within 60 s");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
+    }
 
     /// <summary>CPU seconds of the hub's process and the clients' process in the two phases, the storm's wall time, and the load average.</summary>
     private sealed record Cpu(double ConnectHub, double ConnectClients, double StormHub, double StormClients, double StormSeconds, string? LoadAverage);
@@ -339,7 +408,7 @@ internal static class StormScenario
     private sealed record Descriptors(int ConnectHub, int ConnectClients, int StormHub, int StormClients);
 
     /// <summary>The scenario's options.</summary>
-    private sealed record Settings(int Clients, int Warmup, int Parallelism, TimeSpan StormTimeout, TimeSpan Idle, int TimeoutSeconds, string? Details);
+    private sealed record Settings(int Clients, int Warmup, int Churn, TimeSpan WarmupMin, TimeSpan WarmupMax, int Parallelism, TimeSpan StormTimeout, TimeSpan Idle, int TimeoutSeconds, string? Details);
 
     /// <summary>Hub database commands while the old instance stopped, while the new one started, and from then until the last client resumed.</summary>
     private sealed record StormQueries(QuerySnapshot Stop, QuerySnapshot Start, QuerySnapshot Storm, double StormSeconds);
