@@ -33,7 +33,10 @@ internal sealed class BenchDatabase : IAsyncDisposable
         Name = name;
         ConnectionString = connectionString;
         // Named, so that the pool's metrics (see QueryCounter) are told apart from the hub's pool on the same database.
-        DataSource = new NpgsqlDataSourceBuilder(connectionString) { Name = "bench-own" }.Build();
+        // Its statements are prepared as the hub's are (RecorderDataExtensions): the bare PostgreSQL limit gets the same help.
+        var builder = new NpgsqlDataSourceBuilder(connectionString) { Name = "bench-own" };
+        builder.ConnectionStringBuilder.MaxAutoPrepare = RecorderDataExtensions.MaxAutoPrepare;
+        DataSource = builder.Build();
     }
 
     public string Name { get; }
