@@ -308,7 +308,9 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
                     _dirty.Add(feed);
                 }
 
-                feed.Ended = state.Status is RecorderStatus.Finished or RecorderStatus.Failed or RecorderStatus.Closed;
+                // A closed interaction ends its feed only once its row is in (SetClosed): should reading the row fail,
+                // the feed stays in the sweep, which reads its state again, instead of never giving the closed notice.
+                feed.Ended = feed.Closed is not null || state.Status is RecorderStatus.Finished or RecorderStatus.Failed;
                 if (state.Status == RecorderStatus.Closed && feed.Closed is null)
                 {
                     closed.Add(state.InteractionId);
