@@ -267,6 +267,23 @@ public sealed partial class Subscriptions(IOptions<DeliveryOptions> options, Sen
         }
     }
 
+    /// <summary>How this instance follows the interaction, in a line (for a failure message).</summary>
+    internal string Describe(string interactionId)
+    {
+        lock (_gate)
+        {
+            if (!_feeds.TryGetValue(interactionId, out var feed))
+            {
+                return $"no feed of {interactionId}";
+            }
+
+            return $"feed of {interactionId}: known last seq {feed.KnownLastSeq}, ended {feed.Ended}, closed row {(feed.Closed is null ? "none" : feed.Closed.LastSeq)}, " +
+                   $"stale {_stale.Contains(interactionId)}, dirty {_dirty.Contains(feed)}; subscribers: " +
+                   string.Join(", ", feed.Subscribers.Select(s => $"{s.Outbox.ConnectionId} cursor {s.Cursor} notice queued {s.ClosedNoticeQueued} " +
+                                                                 $"queue {s.Outbox.Queue.Count} draining {s.Outbox.Draining} wants room {s.Outbox.WantsRoom}"));
+        }
+    }
+
     /// <summary>The interactions whose state must be read (and forgets them).</summary>
     internal IReadOnlyList<string> TakeStale()
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client;
 using Recorder.Client.Contracts;
+using Recorder.Hub.Delivery;
 using Recorder.Hub.Presence;
 using Recorder.Hub.Runs;
 using Recorder.Tests.Infrastructure;
@@ -291,7 +292,8 @@ public sealed class ScaleOutTests(RedisHubServer server) : TimedTest, IClassFixt
                         (SELECT string_agg(n.instance_id || ' beat ' || (now() - n.heartbeat_at)::text || ' ago', ', ') FROM hub_instances n))
                     FROM interactions i WHERE i.interaction_id = @id
                     """, new { id = client.InteractionId });
-                Assert.Fail($"no closed notice after {received.Count} raws ({string.Join(",", received)}); {string.Join("; ", state)}");
+                Assert.Fail($"no closed notice after {received.Count} raws ({string.Join(",", received)}); {string.Join("; ", state)}; " +
+                            $"the runner's {runner.Services.GetRequiredService<Subscriptions>().Describe(client.InteractionId)}");
             }
         });
 
