@@ -51,7 +51,7 @@ internal static class StormScenario
 
     private static readonly Option<int> WarmupMaxSecondsOption = new("--warmup-max-seconds")
     {
-        Description = "... but no longer than this; the report says whether it settled.",
+        Description = "After the churn, wait at most this long for the JIT to settle; the report says whether it did.",
         DefaultValueFactory = _ => 120,
     };
 
