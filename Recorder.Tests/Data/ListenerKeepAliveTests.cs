@@ -3,7 +3,6 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Recorder.Data;
-using Recorder.Hub;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Data;
@@ -17,8 +16,7 @@ public sealed class ListenerKeepAliveTests(DatabaseFixture fixture) : TimedTest,
     [Fact]
     public async Task TheListenersDataSourceHasNpgsqlsKeepaliveAndTheOtherOneKeepsItsSettings()
     {
-        await using var app = RecorderApp.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
-            "--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none"]);
+        await using var app = UnstartedHub.Build();
 
         var listener = new NpgsqlConnectionStringBuilder(
             app.Services.GetRequiredKeyedService<NpgsqlDataSource>(RecorderDataExtensions.ListenerDataSource).ConnectionString);

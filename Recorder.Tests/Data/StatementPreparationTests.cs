@@ -2,7 +2,6 @@ using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Recorder.Data;
-using Recorder.Hub;
 using Recorder.Tests.Infrastructure;
 
 namespace Recorder.Tests.Data;
@@ -19,8 +18,7 @@ public sealed class StatementPreparationTests(DatabaseFixture fixture) : TimedTe
     [InlineData(";Max Auto Prepare=7", 7)]
     public async Task TheSharedDataSourcePreparesUnlessTheConnectionStringSaysOtherwise(string suffix, int expected)
     {
-        await using var app = RecorderApp.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
-            $"--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none{suffix}"]);
+        await using var app = UnstartedHub.Build(UnstartedHub.Unreachable + suffix);
 
         var shared = new NpgsqlConnectionStringBuilder(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
         Assert.Equal(expected, shared.MaxAutoPrepare);
@@ -29,8 +27,7 @@ public sealed class StatementPreparationTests(DatabaseFixture fixture) : TimedTe
     [Fact]
     public async Task AStatementUsedFiveTimesIsPreparedOnItsSession()
     {
-        await using var app = RecorderApp.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
-            $"--ConnectionStrings:Recorder={fixture.Database.ConnectionString}"]);
+        await using var app = UnstartedHub.Build(fixture.Database.ConnectionString);
         await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(Ct);
         const string Probe = "SELECT count(*) FROM interactions WHERE user_id = @userId";
 

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Recorder.Client.Contracts;
 using Recorder.Data.Interactions;
-using Recorder.Hub;
 using Recorder.Hub.Delivery;
 using Recorder.Tests.Infrastructure;
 
@@ -18,8 +17,7 @@ public sealed class ClosedFeedTests : TimedTest
     [Fact]
     public async Task AClosedStateWhoseRowWasNotReadLeavesTheFeedInTheSweepUntilTheNoticeIsQueued()
     {
-        await using var app = RecorderApp.Build(["--urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=None",
-            "--ConnectionStrings:Recorder=Host=127.0.0.1;Port=1;Database=none"]);
+        await using var app = UnstartedHub.Build();
         var subscriptions = app.Services.GetRequiredService<Subscriptions>();
         var writer = new RecordingClient();
         subscriptions.Open("c1", writer, () => { }, Ct);
