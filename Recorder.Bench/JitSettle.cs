@@ -10,6 +10,11 @@ internal static class JitSettle
 {
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
 
+    /// <summary>What a report says of a wait: whether the JIT settled, or the cap came first.</summary>
+    public static string Verdict(bool settled, TimeSpan cap) => settled
+        ? $"it did, its last {Window.TotalSeconds:0} s spent under 2 % of the process's CPU compiling"
+        : $"**it had not** by the {cap.TotalSeconds:0} s cap";
+
     /// <summary>
     /// Returns how long it waited and whether the JIT settled (false: the cap came first). <paramref name="check"/> is
     /// called every second and may throw to end the wait (a child process that died).

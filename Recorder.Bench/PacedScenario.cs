@@ -363,7 +363,7 @@ internal static class PacedScenario
             .Line($"- clients arrive evenly over {Units.Number(settings.Arrival.TotalSeconds)} s, each its own user: connect (`RecorderClient`), `StartRecorderAsync`, " +
                   $"read to `finished`, close; they run in a child process (workstation GC), after rounds of {settings.Warmup} unmeasured pause-free warm-up replays, 8 at a time: " +
                   $"{window.Warmup.Rounds} rounds in {Units.Number(window.Warmup.Elapsed.TotalSeconds, "0")} s (at least {settings.WarmupMin.TotalSeconds:0} s, then until the hub's JIT settled: " +
-                  (window.Warmup.Settled ? $"it did, its last {JitSettle.Window.TotalSeconds:0} s spent under 2 % of its CPU compiling)" : $"**it had not** by the {settings.WarmupMax.TotalSeconds:0} s cap)"))
+                  $"{JitSettle.Verdict(window.Warmup.Settled, settings.WarmupMax)})")
             .Line($"- hub: one instance in the bench process, `Recorder:Replay:Speed=1`, `Recorder:Replay:MaxGap={settings.Gap}`, " +
                   $"`Recorder:Runs:MaxConcurrentRuns={maxRuns}`{(redis ? ", Redis backplane" : "")}, other settings default")
             .Line($"- finished: {Units.Int(completed.Count)} of {Units.Int(clients.Runs.Count)} replays, {Units.Int(analysis.Raws)} raws; " +

@@ -224,7 +224,7 @@ internal static class StormScenario
         report
             .Line($"- {settings.Clients} clients connected as fast as {settings.Parallelism} connects in flight allow (after {settings.Warmup} warm-up clients); " +
                   "each its own user and a new interaction (`waiting`, never started); the clients run in a child process")
-            .Line($"- warm-up before the measured connects, in the bare run: {bare.Warmed.Describe(settings.Churn)}; in Recorder's: {warmed.Describe(settings.Churn)} " +
+            .Line($"- warm-up before the measured connects, in the bare run: {bare.Warmed.Describe(settings.Churn, settings.WarmupMax)}; in Recorder's: {warmed.Describe(settings.Churn, settings.WarmupMax)} " +
                   "(and the hub had closed the churn's interactions after their disconnect grace)")
             .Line("- hub: one instance in the bench process on a fixed port, product defaults (replay speed 0, `Recorder:Auth:CheckRunning=true`, " +
                   "`Recorder:Runs:DisconnectGrace` 15 s)" + (redis ? ", Redis backplane" : ""))
@@ -362,9 +362,9 @@ internal static class StormScenario
     /// <summary>How long the bench waited after the churn, and whether the JIT had settled by then.</summary>
     private sealed record Warmed(TimeSpan Elapsed, bool Settled)
     {
-        public string Describe(int churn) => churn == 0 ? "no churn, no wait" :
-            $"{churn} clients connected and closed again, then {Units.Number(Elapsed.TotalSeconds, "0")} s until " +
-            (Settled ? $"the JIT had settled (its last {JitSettle.Window.TotalSeconds:0} s under 2 % of the process's CPU)" : "the cap (**the JIT had not settled**)");
+        public string Describe(int churn, TimeSpan cap) => churn == 0 ? "no churn, no wait" :
+            $"{churn} clients connected and closed again, then {Units.Number(Elapsed.TotalSeconds, "0")} s until the JIT settled " +
+            $"({JitSettle.Verdict(Settled, cap)})";
     }
 
     /// <summary>After a churn: the JIT settled (at least the minimum, at most the cap) and <paramref name="alsoDone"/> done.</summary>
